@@ -1,0 +1,97 @@
+import closeWithGrace from 'close-with-grace';
+import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../config/load.ts';
+import { buildServer, type Gateway } from '../server.ts';
+import { DEFAULT_CLIENT_SECRET, type Simulator, startSimulator } from '../simulator/server.ts';
+
+/** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
+export function demoConfig(simulatorUrl: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  return parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 8080 },
+      wallaroo: { url: simulatorUrl, auth: { clientSecret: DEFAULT_CLIENT_SECRET } },
+      pipelines: [
+        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
+        { name: 'summary', workspace: 'demo' },
+      ],
+    },
+    env,
+  );
+}
+
+export const DEMO_ROW = [
+  -1.0603297501, 2.3544967095, -3.5638788326, 5.1387348926, -1.2308457019, -0.7687824608, -3.5881228109,
+  1.8880837663, -3.2789674274, -3.9563254554, 4.0993439118, -5.6539176395, -0.8775733373, -9.131571192,
+  -0.6093537873, -3.7480276773, -5.0309125017, -0.8748149526, 1.9870535692, 0.7005485718, 0.9204422758,
+  -0.1041491809, 0.3229564351, -0.7418141657, 0.0384120159, 1.0993439146, 1.2603409756, -0.1466244739,
+  -1.4463212439,
+];
+
+export interface RunningGateway {
+  gateway: Gateway;
+  simulator: Simulator | null;
+  url: string;
+  shutdownGraceMs: number;
+  close(): Promise<void>;
+}
+
+/** Loads config, starts the simulator when asked (or in demo mode), builds and listens. */
+export async function startGateway(options: { configFile?: string | undefined; simulate: boolean; env: NodeJS.ProcessEnv }): Promise<RunningGateway> {
+  const demo = !options.configFile;
+  let simulator: Simulator | null = null;
+  let config: GatewayConfig;
+  if (demo) {
+    simulator = await startSimulator();
+    config = demoConfig(simulator.url, options.env);
+  } else {
+    config = loadConfigFile(options.configFile!, options.env);
+    if (options.simulate) {
+      // The simulator stands in for Wallaroo, accepting the configured client and its secret.
+      const secret = await readSecret(config.wallaroo.auth.clientSecret);
+      simulator = await startSimulator({ clients: { [config.wallaroo.auth.clientId]: secret } });
+      config = { ...config, wallaroo: { ...config.wallaroo, url: simulator.url, origin: new URL(simulator.url).origin, auth: { ...config.wallaroo.auth, tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } } };
+      config.pipelines = config.pipelines.map((p) => (p.url ? { ...p, url: `${simulator!.url}${new URL(p.url).pathname}` } : p));
+    }
+  }
+  const gateway = await buildServer(config);
+  try {
+    await gateway.app.listen({ host: config.server.host, port: config.server.port });
+  } catch (error) {
+    await gateway.app.close();
+    await simulator?.close();
+    throw error;
+  }
+  const address = gateway.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const url = `http://${host}:${port}`;
+  return {
+    gateway,
+    simulator,
+    url,
+    shutdownGraceMs: config.server.shutdownGraceMs,
+    close: async () => {
+      gateway.startDraining();
+      await gateway.app.close();
+      await simulator?.close();
+    },
+  };
+}
+
+export async function serveCommand(configFile: string | undefined, simulate: boolean, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
+  const running = await startGateway({ configFile, simulate, env });
+  const { gateway } = running;
+  if (!configFile) {
+    out.write(
+      `\nwallaroo-gateway demo: gateway on ${running.url}, embedded Wallaroo simulator on ${running.simulator!.url}\n` +
+        `try:\n  curl -s -X POST ${running.url}/pipelines/ccfraud/infer \\\n` +
+        `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
+        `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +
+        `also: curl -s ${running.url}/pipelines ; curl -s ${running.url}/metrics\n\n`,
+    );
+  }
+  closeWithGrace({ delay: running.shutdownGraceMs, logger: { error: (message: string) => gateway.app.log.error(message) } }, async ({ signal, err }) => {
+    if (err) gateway.app.log.error({ err }, 'closing after an unexpected error');
+    else gateway.app.log.info({ signal }, 'draining: finishing in-flight requests');
+    await running.close();
+  });
+}

@@ -1,0 +1,142 @@
+import { GatewayError } from '../errors.ts';
+
+/**
+ * Content negotiation for the inference route. Pure: header values in, decisions out.
+ * Wallaroo itself reads and writes pandas-records JSON and the Arrow IPC *file* format; the gateway also
+ * speaks the Arrow IPC *stream* format to callers and converts at the edge.
+ */
+export type BodyFormat = 'json' | 'arrow-file' | 'arrow-stream';
+
+export const MEDIA_TYPES: Record<BodyFormat, string> = {
+  json: 'application/json; format=pandas-records',
+  'arrow-file': 'application/vnd.apache.arrow.file',
+  'arrow-stream': 'application/vnd.apache.arrow.stream',
+};
+
+interface MediaRange {
+  type: string;
+  params: Map<string, string>;
+  q: number;
+}
+
+function parseMediaRange(text: string): MediaRange | null {
+  const [essence, ...rawParams] = text.split(';');
+  const type = (essence ?? '').trim().toLowerCase();
+  if (!/^[a-z0-9!#$&^_.+*-]+\/[a-z0-9!#$&^_.+*-]+$/.test(type)) return null;
+  const params = new Map<string, string>();
+  let q = 1;
+  for (const param of rawParams) {
+    const at = param.indexOf('=');
+    if (at < 0) continue;
+    const key = param.slice(0, at).trim().toLowerCase();
+    const value = param.slice(at + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (key === 'q') {
+      const parsed = Number(value);
+      q = Number.isFinite(parsed) && parsed >= 0 && parsed <= 1 ? parsed : 0;
+    } else {
+      params.set(key, value.toLowerCase());
+    }
+  }
+  return { type, params, q };
+}
+
+function formatOf(range: MediaRange): BodyFormat | null {
+  switch (range.type) {
+    case 'application/json': {
+      const format = range.params.get('format');
+      return format === undefined || format === 'pandas-records' ? 'json' : null;
+    }
+    case 'application/vnd.apache.arrow.file':
+      return 'arrow-file';
+    case 'application/vnd.apache.arrow.stream':
+      return 'arrow-stream';
+    default:
+      return null;
+  }
+}
+
+/** The format of a request body from its Content-Type; missing or unsupported is GW_UNSUPPORTED_MEDIA_TYPE. */
+export function requestFormat(contentType: string | undefined): BodyFormat {
+  const range = contentType ? parseMediaRange(contentType) : null;
+  const format = range ? formatOf(range) : null;
+  if (!format) {
+    throw new GatewayError(
+      'GW_UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${contentType ? JSON.stringify(contentType) : '(missing)'} is not supported; send ${Object.values(MEDIA_TYPES).join(', or ')}`,
+    );
+  }
+  return format;
+}
+
+/**
+ * The format the caller wants back. `null` means the caller expressed no preference (no Accept, or only
+ * wildcards), so the answer keeps its format. An Accept naming only formats we cannot give is GW_NOT_ACCEPTABLE.
+ */
+export function acceptedFormat(accept: string | undefined, preferred: BodyFormat): BodyFormat | null {
+  if (!accept || accept.trim() === '') return null;
+  const ranges = accept.split(',').map(parseMediaRange).filter((r): r is MediaRange => r !== null && r.q > 0);
+  let best: { format: BodyFormat | null; q: number; specificity: number } | null = null;
+  for (const range of ranges) {
+    let format: BodyFormat | null;
+    let specificity: number;
+    if (range.type === '*/*' || range.type === 'application/*') {
+      format = null;
+      specificity = range.type === '*/*' ? 0 : 1;
+    } else {
+      format = formatOf(range);
+      if (!format) continue;
+      specificity = 2;
+    }
+    // Highest q wins; at equal q the more specific range, then the caller's own format, then header order.
+    const better =
+      !best ||
+      range.q > best.q ||
+      (range.q === best.q && specificity > best.specificity) ||
+      (range.q === best.q && specificity === best.specificity && format === preferred && best.format !== preferred);
+    if (better) best = { format, q: range.q, specificity };
+  }
+  if (!best) {
+    throw new GatewayError('GW_NOT_ACCEPTABLE', `Accept ${JSON.stringify(accept)} names no format the gateway can answer in; accepted: ${Object.values(MEDIA_TYPES).join(', ')}`);
+  }
+  return best.format;
+}
+
+/** What Wallaroo can read and write: everything but the Arrow stream format. */
+export function wallarooFormat(format: BodyFormat): Exclude<BodyFormat, 'arrow-stream'> {
+  return format === 'arrow-stream' ? 'arrow-file' : format;
+}
+
+export interface ConversionPlan {
+  /** Format the caller sent. */
+  inbound: BodyFormat;
+  /** Format Wallaroo receives. */
+  upstreamRequest: Exclude<BodyFormat, 'arrow-stream'>;
+  /** Format asked of Wallaroo with Accept. */
+  upstreamResponse: Exclude<BodyFormat, 'arrow-stream'>;
+  /** Format the caller gets. */
+  outbound: BodyFormat;
+}
+
+/**
+ * Plans the conversions for one request. `upstreamFormat` decides what Wallaroo receives; the caller gets what
+ * its Accept asks for, and without a preference the format it sent. Wallaroo answers in JSON or Arrow file as
+ * asked, so the answer is converted only when the caller wants the Arrow stream format.
+ */
+export function planConversion(
+  contentType: string | undefined,
+  accept: string | undefined,
+  upstreamFormat: 'passthrough' | 'arrow' | 'json',
+): ConversionPlan {
+  const inbound = requestFormat(contentType);
+  const outbound = acceptedFormat(accept, inbound) ?? inbound;
+  const upstreamRequest = upstreamFormat === 'arrow' ? 'arrow-file' : upstreamFormat === 'json' ? 'json' : wallarooFormat(inbound);
+  return { inbound, upstreamRequest, upstreamResponse: wallarooFormat(outbound), outbound };
+}
+
+export function needsRequestConversion(plan: ConversionPlan): boolean {
+  return plan.inbound !== plan.upstreamRequest;
+}
+
+export function needsResponseConversion(plan: ConversionPlan): boolean {
+  return plan.outbound !== plan.upstreamResponse;
+}

@@ -1,0 +1,69 @@
+import { STATUS_CODES } from 'node:http';
+
+/**
+ * Every error the gateway itself produces. One place, so codes stay stable and docs/errors.md can be checked
+ * against it by a test. `retryable` errors carry Retry-After.
+ */
+export const ERROR_CATALOG = {
+  GW_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'No such route on the gateway.' },
+  GW_PIPELINE_NOT_FOUND: { statusCode: 404, summary: 'The pipeline name in the path is not configured.' },
+  GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The route exists but not for this HTTP method.' },
+  GW_BAD_REQUEST: { statusCode: 400, summary: 'The request itself is malformed (headers, URL).' },
+  GW_EMPTY_BODY: { statusCode: 400, summary: 'An inference request arrived without a body.' },
+  GW_INVALID_JSON: { statusCode: 400, summary: 'The body is not valid JSON, or not pandas-records (an array of row objects).' },
+  GW_JSON_TOO_DEEP: { statusCode: 400, summary: 'The JSON nests deeper than the converter allows.' },
+  GW_INVALID_ARROW: { statusCode: 400, summary: 'The body is not a readable Arrow IPC file or stream (truncated, corrupt).' },
+  GW_SCHEMA_MISMATCH: { statusCode: 400, summary: 'A value does not fit the column type (inputSchema or inferred); the message names row and column.' },
+  GW_BODY_TOO_LARGE: { statusCode: 413, summary: 'The body exceeds server.bodyLimit; refused before it is read in full.' },
+  GW_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, summary: 'Content-Type is not pandas-records JSON or Arrow IPC file/stream.' },
+  GW_NOT_ACCEPTABLE: { statusCode: 406, summary: 'Accept names no format the gateway can answer in.' },
+  GW_REQUEST_TIMEOUT: { statusCode: 408, summary: 'The caller sent its body too slowly.' },
+  GW_RATE_LIMITED: { statusCode: 429, summary: 'The caller exceeded its rate limit; see Retry-After and RateLimit-* headers.' },
+  GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full.' },
+  GW_CIRCUIT_OPEN: { statusCode: 503, summary: 'The pipeline failed repeatedly; the gateway fails fast during the cool-down.' },
+  GW_DRAINING: { statusCode: 503, summary: 'The gateway is shutting down and takes no new requests.' },
+  GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },
+  GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a freshly obtained token, even after one refresh and replay.' },
+  GW_DISCOVERY_FAILED: { statusCode: 502, summary: "The pipeline's inference URL could not be resolved through the MLOps API." },
+  GW_DISCOVERY_UNTRUSTED_URL: { statusCode: 502, summary: 'A resolved URL is not on the configured Wallaroo origin (scheme, host, port).' },
+  GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },
+  GW_UPSTREAM_BAD_RESPONSE: { statusCode: 502, summary: 'Wallaroo answered something the gateway could not read or convert.' },
+  GW_UPSTREAM_TIMEOUT: { statusCode: 504, summary: 'Wallaroo did not answer within the pipeline timeout.' },
+  GW_INTERNAL: { statusCode: 500, summary: 'A bug in the gateway; the log line with the request id has details.' },
+} as const satisfies Record<string, { statusCode: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export interface ErrorBody {
+  statusCode: number;
+  code: ErrorCode;
+  error: string;
+  message: string;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    super(message ?? ERROR_CATALOG[code].summary, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.statusCode = ERROR_CATALOG[code].statusCode;
+    this.headers = options?.headers ?? {};
+  }
+
+  toBody(): ErrorBody {
+    return errorBody(this.code, this.message);
+  }
+}
+
+export function errorBody(code: ErrorCode, message?: string): ErrorBody {
+  const { statusCode, summary } = ERROR_CATALOG[code];
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message: message ?? summary };
+}
+
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError;
+}

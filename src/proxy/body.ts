@@ -1,0 +1,104 @@
+import type { Readable } from 'node:stream';
+import { GatewayError } from '../errors.ts';
+
+/**
+ * Request bodies. Fastify's bodyLimit does not cover a body the proxy streams itself, so bytes are counted
+ * here and the read stops at the limit (413). Only what a 401/404 replay or a conversion needs is kept.
+ */
+export function declaredLength(header: string | undefined): number | null {
+  if (header === undefined || !/^\d+$/.test(header)) return null;
+  return Number(header);
+}
+
+export function assertWithinLimit(declared: number | null, limit: number): void {
+  if (declared !== null && declared > limit) {
+    throw new GatewayError('GW_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
+  }
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError('GW_BODY_TOO_LARGE', `the body exceeds the limit of ${limit} bytes`);
+}
+
+/**
+ * Reads a whole body, at most `limit` bytes, failing if no byte arrives for `idleTimeoutMs` (slow-loris).
+ */
+export async function readBody(source: Readable, limit: number, idleTimeoutMs: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of withIdleTimeout(source, idleTimeoutMs)) {
+    total += chunk.length;
+    if (total > limit) {
+      source.destroy();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+async function* withIdleTimeout(source: Readable, idleTimeoutMs: number): AsyncGenerator<Buffer> {
+  let timer: NodeJS.Timeout | null = null;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      source.destroy(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`));
+    }, idleTimeoutMs);
+    timer.unref();
+  };
+  try {
+    arm();
+    for await (const chunk of source) {
+      arm();
+      yield chunk as Buffer;
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    const code = (error as { code?: string }).code;
+    throw new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${code ?? 'aborted'})`, { cause: error });
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+/**
+ * A streamed body: counted against the limit as it flows to Wallaroo, and retained while it stays within
+ * `retainLimit`, so a 401 or 404 can still be replayed once for moderately large bodies.
+ */
+export class MeteredBody {
+  bytes = 0;
+  failure: GatewayError | null = null;
+  private chunks: Buffer[] | null = [];
+  private complete = false;
+
+  constructor(
+    private readonly source: Readable,
+    private readonly limit: number,
+    private readonly retainLimit: number,
+    private readonly idleTimeoutMs: number,
+  ) {}
+
+  async *stream(): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of withIdleTimeout(this.source, this.idleTimeoutMs)) {
+        this.bytes += chunk.length;
+        if (this.bytes > this.limit) throw tooLarge(this.limit);
+        if (this.chunks) {
+          if (this.bytes <= this.retainLimit) this.chunks.push(chunk);
+          else this.chunks = null;
+        }
+        yield chunk;
+      }
+      this.complete = true;
+    } catch (error) {
+      this.failure = error instanceof GatewayError ? error : new GatewayError('GW_BAD_REQUEST', 'the request body could not be read');
+      this.source.destroy();
+      throw this.failure;
+    }
+  }
+
+  /** The whole body again, when it was read to the end and kept. */
+  replay(): Buffer | null {
+    return this.complete && this.chunks ? Buffer.concat(this.chunks, this.bytes) : null;
+  }
+}

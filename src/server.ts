@@ -1,0 +1,173 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { createTokens, type Tokens } from './auth/index.ts';
+import type { GatewayConfig } from './config/load.ts';
+import { parseInputSchema } from './convert/arrow-types.ts';
+import { PipelineDirectory } from './discovery/directory.ts';
+import { GatewayError, errorBody } from './errors.ts';
+import { createLogger } from './observability/logger.ts';
+import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { healthRoutes } from './observability/routes.ts';
+import { Dispatchers } from './proxy/dispatchers.ts';
+import { Forwarder } from './proxy/forward.ts';
+import { requestIdFrom } from './proxy/headers.ts';
+import { proxyRoutes } from './proxy/routes.ts';
+
+export interface GatewayDeps {
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  tokens: Tokens;
+  directory: PipelineDirectory;
+  metrics: GatewayMetrics;
+  /** Readiness turns 503 at once; in-flight requests go on until `app.close()`. */
+  startDraining(): void;
+}
+
+const FASTIFY_ERRORS: Record<string, GatewayError['code']> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_EMPTY_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_INVALID_JSON',
+  FST_ERR_VALIDATION: 'GW_BAD_REQUEST',
+};
+
+/** Any thrown value -> a coded gateway error; unknown ones become GW_INTERNAL with no detail leaked. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
+  if (mapped) return new GatewayError(mapped, undefined, { cause: error });
+  if (fastifyError.statusCode === 413) return new GatewayError('GW_BODY_TOO_LARGE', undefined, { cause: error });
+  if (fastifyError.statusCode === 408) return new GatewayError('GW_REQUEST_TIMEOUT', undefined, { cause: error });
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new GatewayError('GW_BAD_REQUEST', undefined, { cause: error });
+  }
+  return new GatewayError('GW_INTERNAL', 'internal error; the gateway log has details under this request id', { cause: error });
+}
+
+/** Wires the gateway from a validated config. Does no I/O itself: tokens are fetched once the app is ready. */
+export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const logger = deps.logger ?? createLogger(config.logging.level);
+  const registry = deps.registry ?? new Registry();
+  const metrics = createMetrics(registry);
+  const dispatchers = new Dispatchers(config);
+  const tokens = createTokens(config, dispatchers.control, logger, {
+    tokenRequest: (kind, result) => metrics.tokenRequests.inc({ kind, result }),
+    tokenExpiry: (kind, at) => metrics.tokenExpiry.set({ kind }, at),
+  });
+  const directory = new PipelineDirectory({
+    wallarooUrl: config.wallaroo.url,
+    wallarooOrigin: config.wallaroo.origin,
+    ttlSeconds: config.discovery.ttlSeconds,
+    maxEntries: config.discovery.maxEntries,
+    tokens: tokens.mlops,
+    dispatcher: dispatchers.control,
+    logger,
+    onResult: (result) => metrics.discoveryCache.inc({ result }),
+  });
+  const pipelines = new Map(config.pipelines.map((p) => [p.name, p]));
+  const forwarder = new Forwarder({
+    tokens: tokens.inference,
+    directory,
+    dispatcherFor: (pipeline) => dispatchers.forPipeline(pipeline),
+    metrics,
+    bodyLimit: config.server.bodyLimit,
+    bodyIdleTimeoutMs: config.server.bodyTimeoutMs,
+    replayLimit: Math.min(config.server.bodyLimit, 8 * 1024 * 1024),
+    responseLimit: Math.max(config.server.bodyLimit * 4, 64 * 1024 * 1024),
+    inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
+  });
+  const inflight = new Map<string, number>();
+  let draining = false;
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request is written in onResponse instead, with the gateway's own fields.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    bodyLimit: config.server.bodyLimit,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+  });
+
+  app.decorateRequest('stats', null as never);
+  app.addHook('onRequest', async (request, reply) => {
+    request.stats = { route: request.routeOptions.config?.route ?? 'other' };
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const { stats } = request;
+    const pipeline = stats.pipeline ?? '';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.requests.inc({ pipeline, route: stats.route, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ pipeline, route: stats.route }, seconds);
+    const quiet = stats.route === 'healthz' || stats.route === 'readyz' || stats.route === 'metrics';
+    request.log[quiet ? 'debug' : 'info'](
+      {
+        method: request.method,
+        route: stats.route,
+        pipeline: stats.pipeline,
+        status: reply.statusCode,
+        upstreamStatus: stats.upstreamStatus,
+        durationMs: Math.round(reply.elapsedTime * 100) / 100,
+        upstreamMs: stats.upstreamMs === undefined ? undefined : Math.round(stats.upstreamMs * 100) / 100,
+        conversionMs: stats.conversionMs === undefined ? undefined : Math.round(stats.conversionMs * 100) / 100,
+        bytesIn: stats.bytesIn,
+        bytesOut: stats.bytesOut,
+        replays: stats.replays?.length ? stats.replays : undefined,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    const cause = gatewayError.cause as { code?: string; message?: string } | undefined;
+    const logFields = { reqId: request.id, code: gatewayError.code, status: gatewayError.statusCode, cause: cause?.code ?? cause?.message };
+    if (gatewayError.statusCode >= 500) request.log.warn(logFields, gatewayError.message);
+    else request.log.debug(logFields, gatewayError.message);
+    if (gatewayError.code === 'GW_INTERNAL') request.log.error({ reqId: request.id, err: error }, 'unexpected error');
+    if (reply.sent || reply.raw.headersSent) return;
+    void reply.code(gatewayError.statusCode).headers(gatewayError.headers).send(gatewayError.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  });
+
+  await app.register(healthRoutes, {
+    registry: config.metrics.port === null ? registry : null,
+    readiness: () => {
+      if (draining) return { ready: false, code: 'GW_DRAINING', message: 'the gateway is draining' };
+      if (!tokens.inference.hasValidToken()) return { ready: false, code: 'GW_TOKEN_UNAVAILABLE', message: 'no Wallaroo token obtained yet' };
+      return { ready: true };
+    },
+  });
+  await app.register(proxyRoutes, { pipelines, forwarder, directory, inflight });
+
+  app.addHook('onReady', async () => {
+    tokens.inference.start();
+    if (tokens.mlops !== tokens.inference) tokens.mlops.start();
+  });
+  app.addHook('onClose', async () => {
+    tokens.inference.close();
+    tokens.mlops.close();
+    await dispatchers.close();
+  });
+
+  return {
+    app,
+    tokens,
+    directory,
+    metrics,
+    startDraining: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+import { Writable } from 'node:stream';
+import type { TestContext } from 'node:test';
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { type GatewayConfig, parseConfig } from '../../src/config/load.ts';
+import { loggerOptions } from '../../src/observability/logger.ts';
+import { buildServer, type Gateway } from '../../src/server.ts';
+import { DEFAULT_CLIENT_SECRET, type Simulator } from '../../src/simulator/server.ts';
+
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  config: GatewayConfig;
+  registry: Registry;
+  /** Every log line, parsed (pino's JSON), in order. */
+  logs: Array<Record<string, unknown>>;
+  /** The raw log text, for "never appears" checks. */
+  logText(): string;
+  close(): Promise<void>;
+}
+
+export type RawConfig = Record<string, unknown>;
+
+/** The smallest config pointing at a simulator, with overrides merged per top-level section. */
+export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {}): RawConfig {
+  const base: RawConfig = {
+    server: { host: '127.0.0.1', port: 0 },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET } },
+    pipelines: [
+      { name: 'ccfraud', workspace: 'demo' },
+      { name: 'urlpipeline', workspace: 'urlworkspace' },
+      { name: 'summary', workspace: 8 },
+    ],
+    logging: { level: 'debug' },
+  };
+  const merged: RawConfig = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    merged[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
+        ? { ...(current as RawConfig), ...(value as RawConfig) }
+        : value;
+  }
+  return merged;
+}
+
+/** Builds and starts a gateway on 127.0.0.1:0 with a captured log; closed when the test ends. */
+export async function startGateway(t: TestContext | null, raw: RawConfig, env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = parseConfig(raw, env);
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = pino(loggerOptions(config.logging.level), sink);
+  const registry = new Registry();
+  const gateway = await buildServer(config, { logger, registry });
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const address = gateway.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await gateway.app.close();
+  };
+  t?.after(close);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    gateway,
+    config,
+    registry,
+    get logs() {
+      return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    logText: () => lines.join('\n'),
+    close,
+  };
+}
