@@ -220,6 +220,13 @@ export class Forwarder {
       contentLength: Buffer.isBuffer(payload) ? payload.length : declaredLength(request.headers['content-length']) ?? undefined,
     });
     const started = performance.now();
+    // undici's own timers tick at about one second; this one is exact, and covers the wait for the answer's
+    // headers only (a streamed answer is then guarded by bodyTimeout, idle time between chunks).
+    const attempt = new AbortController();
+    const timeout = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: timed out waiting for Wallaroo (limit ${pipeline.timeoutMs} ms)`);
+    const timer = setTimeout(() => attempt.abort(timeout), pipeline.timeoutMs);
+    const onCallerGone = () => attempt.abort(signal.reason);
+    signal.addEventListener('abort', onCallerGone, { once: true });
     try {
       const response = await this.deps.dispatcherFor(pipeline).request({
         origin: url.origin,
@@ -227,8 +234,8 @@ export class Forwarder {
         method: 'POST',
         headers,
         body: payload,
-        signal,
-        headersTimeout: pipeline.timeoutMs,
+        signal: attempt.signal,
+        headersTimeout: pipeline.timeoutMs + 1_000,
         bodyTimeout: pipeline.timeoutMs,
       });
       const ms = performance.now() - started;
@@ -239,9 +246,12 @@ export class Forwarder {
     } catch (error) {
       if (body instanceof MeteredBody && body.failure) throw body.failure;
       if (signal.aborted) throw new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause: error });
-      const failure = upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
+      const failure = attempt.signal.reason === timeout ? timeout : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);
       throw failure;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onCallerGone);
     }
   }
 }

@@ -415,7 +415,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (accept !== '' && accept !== '*/*' && accept !== 'application/json') {
       return reply.code(406).send({ status: 406, error: `cannot answer in ${accept}` });
     }
-    return reply.header('content-type', 'application/json; format=pandas-records').send(JSON.stringify(answer));
+    // A Buffer, so the header goes out exactly as Wallaroo writes it (no charset added).
+    return reply.header('content-type', 'application/json; format=pandas-records').send(Buffer.from(JSON.stringify(answer)));
   });
 
   await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

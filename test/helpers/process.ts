@@ -1,0 +1,56 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ENTRY = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+/** Runs the CLI to completion (bounded), returning its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running CLI process; resolves once `ready` matches its stdout. Killed when the test ends. */
+export function spawnServer(
+  t: TestContext,
+  command: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  timeoutMs = 30_000,
+): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string; match: RegExpMatchArray }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => reject(new Error(`not ready in ${timeoutMs} ms:\n${stdout}\n${stderr}`)), timeoutMs);
+    t.after(() => {
+      clearTimeout(timer);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(ready);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, stdout: () => stdout, stderr: () => stderr, match });
+      }
+    });
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before ready:\n${stdout}\n${stderr}`));
+    });
+  });
+}
