@@ -9,31 +9,205 @@ import { GatewayError } from '../errors.ts';
  * its type, which reads the typed arrays directly.
  */
 
-type Writer = (index: number) => string;
+type Writer = (index: number) => void;
 
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact powers of ten up to 1e22
+const POW10 = Float64Array.from({ length: 23 }, (_, i) => 10 ** i); // exact powers of ten up to 1e22
+// Reading a double's binary exponent without Math.log10.
+const bitsOfDouble = new Float64Array(1);
+const wordsOfDouble = new Uint32Array(bitsOfDouble.buffer);
+const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
-/** Shortest decimal that reads back as the same float32. 'null' for NaN and infinities (JSON has neither). */
-export function formatFloat32(value: number): string {
-  if (value !== value || value === Infinity || value === -Infinity) return 'null';
-  if (value === 0) return '0';
-  const abs = value < 0 ? -value : value;
-  let exponent = Math.floor(Math.log10(abs));
-  if (10 ** exponent > abs) exponent--;
-  else if (10 ** (exponent + 1) <= abs) exponent++;
-  for (let digits = 1; digits <= 9; digits++) {
-    const scale = digits - 1 - exponent;
-    let candidate: number;
-    if (scale >= 0 && scale <= 22) candidate = Math.round(abs * POW10[scale]!) / POW10[scale]!;
-    else if (scale < 0 && scale >= -22) candidate = Math.round(abs / POW10[-scale]!) * POW10[-scale]!;
-    else break; // subnormal or huge: the slow exact path below
-    if (Math.fround(candidate) === abs) return String(value < 0 ? -candidate : candidate);
+// The shortest float32 decimal, as significand × 10^power; module-level so the hot loop allocates nothing.
+let shortestSignificand = 0;
+let shortestPower = 0;
+
+/**
+ * Finds the shortest decimal that reads back as the same float32 (what numpy's repr prints), leaving it in
+ * shortestSignificand/shortestPower; false where only the slow exact path applies (subnormals, huge values).
+ * Round-tripping is monotone in the digit count (if d digits round-trip, d+1 do), so the search starts at 7,
+ * where most float32s land, and steps toward the answer: about two probes a value.
+ */
+function shortestFloat32(abs: number): boolean {
+  bitsOfDouble[0] = abs;
+  const binaryExponent = ((wordsOfDouble[HIGH_WORD]! >>> 20) & 0x7ff) - 1023;
+  // floor(binaryExponent × log10(2)), exact over this range (Ryu's integer approximation).
+  let exponent = (binaryExponent * 78913) >> 18;
+  if (exponent > 15 || exponent < -20) return false;
+  if (pow10(exponent) > abs) exponent--;
+  else if (pow10(exponent + 1) <= abs) exponent++;
+  let digits = 7;
+  let significand = roundedSignificand(abs, exponent, digits);
+  if (roundTrips(significand, exponent, digits, abs)) {
+    for (let fewer = 6; fewer >= 1; fewer--) {
+      const shorter = roundedSignificand(abs, exponent, fewer);
+      if (!roundTrips(shorter, exponent, fewer, abs)) break;
+      significand = shorter;
+      digits = fewer;
+    }
+  } else {
+    do {
+      digits++;
+      significand = roundedSignificand(abs, exponent, digits);
+    } while (digits < 9 && !roundTrips(significand, exponent, digits, abs));
+    if (!roundTrips(significand, exponent, digits, abs)) return false;
   }
+  let power = exponent - (digits - 1);
+  while (significand % 10 === 0) {
+    significand /= 10;
+    power++;
+  }
+  shortestSignificand = significand;
+  shortestPower = power;
+  return true;
+}
+
+function pow10(exponent: number): number {
+  return exponent >= 0 ? POW10[exponent]! : 1 / POW10[-exponent]!;
+}
+
+/** round(abs × 10^(digits-1-exponent)): the `digits` leading decimal digits of abs, as an integer. */
+function roundedSignificand(abs: number, exponent: number, digits: number): number {
+  const scale = digits - 1 - exponent;
+  return scale >= 0 ? Math.round(abs * POW10[scale]!) : Math.round(abs / POW10[-scale]!);
+}
+
+/** Does significand × 10^(exponent-digits+1) read back as `abs` in float32? (Division by an exact power of ten.) */
+function roundTrips(significand: number, exponent: number, digits: number, abs: number): boolean {
+  const scale = digits - 1 - exponent;
+  const candidate = scale >= 0 ? significand / POW10[scale]! : significand * POW10[-scale]!;
+  return Math.fround(candidate) === abs;
+}
+
+/** Exact but slow: subnormals and values whose scaling would leave the exact powers of ten. */
+function formatFloat32Slow(value: number, abs: number): string {
   for (let digits = 1; digits <= 9; digits++) {
     const candidate = Number(abs.toPrecision(digits));
     if (Math.fround(candidate) === abs) return String(value < 0 ? -candidate : candidate);
   }
   return String(value);
+}
+
+/** Growable byte output for JSON text: the hot path writes ASCII digits straight into a Buffer. */
+export class JsonOutput {
+  private buffer: Buffer;
+  private position = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buffer = Buffer.allocUnsafe(initialBytes);
+  }
+
+  private ensure(extra: number): void {
+    if (this.position + extra <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.position + extra) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buffer.copy(grown, 0, 0, this.position);
+    this.buffer = grown;
+  }
+
+  byte(code: number): void {
+    this.ensure(1);
+    this.buffer[this.position++] = code;
+  }
+
+  /** Text known to be ASCII (digits, punctuation, pre-escaped keys). */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    for (let i = 0; i < text.length; i++) this.buffer[this.position++] = text.charCodeAt(i);
+  }
+
+  /** Any text (already JSON-escaped), written as UTF-8. */
+  text(text: string): void {
+    this.ensure(text.length * 3);
+    this.position += this.buffer.write(text, this.position, 'utf8');
+  }
+
+  /** A non-negative integer below 2^53. */
+  float32(value: number): void {
+    if (value !== value || value === Infinity || value === -Infinity) return this.ascii('null');
+    if (value === 0) return this.byte(48);
+    const abs = value < 0 ? -value : value;
+    if (!shortestFloat32(abs)) return this.ascii(formatFloat32Slow(value, abs));
+    let significand = shortestSignificand;
+    let k = 1; // digit count; float32 significands have at most 9
+    while (k < 10 && significand >= POW10[k]!) k++;
+    const n = k + shortestPower; // where the decimal point goes, counted from the first digit
+    this.ensure(k + 30);
+    const out = this.buffer;
+    let at = this.position;
+    if (value < 0) out[at++] = 45;
+    // ECMAScript Number::toString(10) layout, digits written straight into place from the last one.
+    if (0 < n && n < k) {
+      let last = at + k;
+      for (let i = k - 1; i >= n; i--) {
+        const next = (significand / 10) | 0;
+        out[last--] = 48 + significand - next * 10;
+        significand = next;
+      }
+      out[last--] = 46;
+      for (let i = n - 1; i >= 0; i--) {
+        const next = (significand / 10) | 0;
+        out[last--] = 48 + significand - next * 10;
+        significand = next;
+      }
+      at += k + 1;
+    } else if (k <= n && n <= 21) {
+      for (let last = at + k - 1; last >= at; last--) {
+        const next = (significand / 10) | 0;
+        out[last] = 48 + significand - next * 10;
+        significand = next;
+      }
+      at += k;
+      for (let i = k; i < n; i++) out[at++] = 48;
+    } else if (-6 < n && n <= 0) {
+      out[at++] = 48;
+      out[at++] = 46;
+      for (let i = 0; i < -n; i++) out[at++] = 48;
+      for (let last = at + k - 1; last >= at; last--) {
+        const next = (significand / 10) | 0;
+        out[last] = 48 + significand - next * 10;
+        significand = next;
+      }
+      at += k;
+    } else {
+      const digits = String(significand);
+      out[at++] = digits.charCodeAt(0);
+      if (k > 1) {
+        out[at++] = 46;
+        for (let i = 1; i < k; i++) out[at++] = digits.charCodeAt(i);
+      }
+      out[at++] = 101;
+      const e = n - 1;
+      out[at++] = e < 0 ? 45 : 43;
+      const text = String(Math.abs(e));
+      for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
+    }
+    this.position = at;
+  }
+
+  float64(value: number): void {
+    this.ascii(formatFloat64(value));
+  }
+
+  result(): Buffer {
+    return this.buffer.subarray(0, this.position);
+  }
+
+  reset(): void {
+    this.position = 0;
+  }
+}
+
+const scratchOutput = new JsonOutput(64);
+
+/**
+ * Shortest decimal that reads back as the same float32; 'null' for NaN and the infinities, which JSON lacks.
+ * The text follows ECMAScript's Number::toString layout, so it is what JSON.stringify prints for that decimal.
+ */
+export function formatFloat32(value: number): string {
+  scratchOutput.reset();
+  scratchOutput.float32(value);
+  return scratchOutput.result().toString('latin1');
 }
 
 export function formatFloat64(value: number): string {
@@ -60,109 +234,138 @@ function genericJson(value: unknown): string {
   return `{${Object.entries(plain as Record<string, unknown>).map(([k, v]) => `${JSON.stringify(k)}:${genericJson(v)}`).join(',')}}`;
 }
 
-function withNulls(data: Data, write: Writer): Writer {
+const NULL = 'null';
+const COMMA = 44;
+
+function withNulls(data: Data, out: JsonOutput, write: Writer): Writer {
   if (data.nullCount === 0 || !data.nullBitmap) return write;
-  return (index) => (data.getValid(index) ? write(index) : 'null');
+  return (index) => (data.getValid(index) ? write(index) : out.ascii(NULL));
 }
 
-function compileWriter(data: Data): Writer {
+function compileWriter(data: Data, out: JsonOutput): Writer {
   const type = data.type as DataType;
   switch (type.typeId) {
     case Type.Null:
-      return () => 'null';
+      return () => out.ascii(NULL);
     case Type.Bool: {
       const bits = data.values as Uint8Array;
       const offset = data.offset;
-      return withNulls(data, (i) => ((bits[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1 ? 'true' : 'false'));
+      return withNulls(data, out, (i) => out.ascii((bits[(offset + i) >> 3]! >> ((offset + i) & 7)) & 1 ? 'true' : 'false'));
     }
     case Type.Int: {
       const values = data.values as ArrayLike<number | bigint>;
-      return withNulls(data, (i) => String(values[i]));
+      return withNulls(data, out, (i) => out.ascii(String(values[i])));
     }
     case Type.Float: {
       const precision = (type as unknown as { precision: number }).precision;
-      if (precision === 0) break; // float16: generic path decodes it
+      if (precision === 0) break; // float16: the generic path decodes it
       const values = data.values as Float32Array | Float64Array;
-      return withNulls(data, precision === 1 ? (i) => formatFloat32(values[i]!) : (i) => formatFloat64(values[i]!));
+      return withNulls(data, out, precision === 1 ? (i) => out.float32(values[i]!) : (i) => out.float64(values[i]!));
     }
     case Type.Timestamp: {
       const values = data.values as BigInt64Array;
       const unit = (type as unknown as { unit: number }).unit;
       const multiply = MS_PER_UNIT_BIG[unit]!;
       const divide = UNIT_PER_MS_BIG[unit]!;
-      return withNulls(data, (i) => String((values[i]! * multiply) / divide));
+      return withNulls(data, out, (i) => out.ascii(String((values[i]! * multiply) / divide)));
     }
     case Type.Utf8:
     case Type.LargeUtf8: {
       const bytes = data.values as Uint8Array;
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
-      return withNulls(data, (i) => JSON.stringify(text.toString('utf8', Number(offsets[i]), Number(offsets[i + 1]))));
+      return withNulls(data, out, (i) => out.text(JSON.stringify(text.toString('utf8', Number(offsets[i]), Number(offsets[i + 1])))));
     }
     case Type.FixedSizeList: {
       const size = (type as unknown as { listSize: number }).listSize;
       const child = data.children[0]!;
       const childType = child.type as DataType;
-      if (childType.typeId === Type.Float && (child.nullCount === 0 || !child.nullBitmap) && (childType as unknown as { precision: number }).precision !== 0) {
-        // The hot path of every Wallaroo tensor answer.
+      const precision = (childType as unknown as { precision?: number }).precision;
+      if (childType.typeId === Type.Float && precision !== 0 && (child.nullCount === 0 || !child.nullBitmap)) {
+        // The hot path of every Wallaroo tensor: typed array in, digits out, no intermediate strings.
         const values = child.values as Float32Array | Float64Array;
-        const format = (childType as unknown as { precision: number }).precision === 1 ? formatFloat32 : formatFloat64;
-        return withNulls(data, (i) => {
+        return withNulls(data, out, (i) => {
           const base = i * size;
-          let out = '[';
-          for (let j = 0; j < size; j++) out += (j === 0 ? '' : ',') + format(values[base + j]!);
-          return `${out}]`;
+          out.byte(91);
+          for (let j = 0; j < size; j++) {
+            if (j !== 0) out.byte(COMMA);
+            if (precision === 1) out.float32(values[base + j]!);
+            else out.float64(values[base + j]!);
+          }
+          out.byte(93);
         });
       }
-      const element = compileWriter(child);
-      return withNulls(data, (i) => {
-        const parts = new Array<string>(size);
-        for (let j = 0; j < size; j++) parts[j] = element(i * size + j);
-        return `[${parts.join(',')}]`;
+      const element = compileWriter(child, out);
+      return withNulls(data, out, (i) => {
+        out.byte(91);
+        for (let j = 0; j < size; j++) {
+          if (j !== 0) out.byte(COMMA);
+          element(i * size + j);
+        }
+        out.byte(93);
       });
     }
     case Type.List:
     case Type.LargeList: {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
-      const element = compileWriter(data.children[0]!);
-      return withNulls(data, (i) => {
+      const element = compileWriter(data.children[0]!, out);
+      return withNulls(data, out, (i) => {
         const start = Number(offsets[i]);
         const end = Number(offsets[i + 1]);
-        let out = '[';
-        for (let j = start; j < end; j++) out += (j === start ? '' : ',') + element(j);
-        return `${out}]`;
+        out.byte(91);
+        for (let j = start; j < end; j++) {
+          if (j !== start) out.byte(COMMA);
+          element(j);
+        }
+        out.byte(93);
       });
     }
     case Type.Struct: {
-      const fields = type.children.map((field, k) => ({ key: `${JSON.stringify(field.name)}:`, write: compileWriter(data.children[k]!) }));
-      return withNulls(data, (i) => {
-        let out = '{';
-        for (let k = 0; k < fields.length; k++) out += (k === 0 ? '' : ',') + fields[k]!.key + fields[k]!.write(i);
-        return `${out}}`;
+      const fields = type.children.map((field, k) => ({ key: `${JSON.stringify(field.name)}:`, write: compileWriter(data.children[k]!, out) }));
+      return withNulls(data, out, (i) => {
+        out.byte(123);
+        for (let k = 0; k < fields.length; k++) {
+          if (k !== 0) out.byte(COMMA);
+          out.text(fields[k]!.key);
+          fields[k]!.write(i);
+        }
+        out.byte(125);
       });
     }
     default:
       break;
   }
   const vector = makeVector(data);
-  return (index) => genericJson(vector.get(index));
+  return (index) => out.text(genericJson(vector.get(index)));
+}
+
+/** The rows of a table as pandas-records JSON, UTF-8 bytes. */
+export function tableToJsonBytes(table: Table): Buffer {
+  const out = new JsonOutput(Math.max(1024, table.numRows * 64));
+  const names = table.schema.fields.map((field) => `${JSON.stringify(field.name)}:`);
+  out.byte(91);
+  let first = true;
+  for (const batch of table.batches) {
+    const writers = batch.data.children.map((child) => compileWriter(child, out));
+    for (let row = 0; row < batch.numRows; row++) {
+      if (!first) out.byte(COMMA);
+      first = false;
+      out.byte(123);
+      for (let c = 0; c < writers.length; c++) {
+        if (c !== 0) out.byte(COMMA);
+        out.text(names[c]!);
+        writers[c]!(row);
+      }
+      out.byte(125);
+    }
+  }
+  out.byte(93);
+  return out.result();
 }
 
 /** The rows of a table as pandas-records JSON text. */
 export function tableToJson(table: Table): string {
-  const names = table.schema.fields.map((field) => `${JSON.stringify(field.name)}:`);
-  let out = '[';
-  let first = true;
-  for (const batch of table.batches) {
-    const writers = batch.data.children.map(compileWriter);
-    for (let row = 0; row < batch.numRows; row++) {
-      let line = first ? '{' : ',{';
-      first = false;
-      for (let c = 0; c < writers.length; c++) line += (c === 0 ? '' : ',') + names[c] + writers[c]!(row);
-      out += `${line}}`;
-    }
-  }
-  return `${out}]`;
+  return tableToJsonBytes(table).toString('utf8');
 }
 
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
@@ -193,10 +396,10 @@ export function readArrow(bytes: Uint8Array): Table {
   return table;
 }
 
-export function arrowToJson(bytes: Uint8Array): string {
+export function arrowToJson(bytes: Uint8Array): Buffer {
   const table = readArrow(bytes);
   try {
-    return tableToJson(table);
+    return tableToJsonBytes(table);
   } catch (error) {
     throw new GatewayError('GW_INVALID_ARROW', `the Arrow IPC body could not be decoded: ${(error as Error).message}`);
   }

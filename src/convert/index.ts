@@ -1,9 +1,9 @@
 import { tableToIPC } from 'apache-arrow';
-import { readArrow, tableToJson } from './arrow-to-json.ts';
+import { readArrow, tableToJsonBytes } from './arrow-to-json.ts';
 import { type JsonToArrowOptions, jsonToArrow } from './json-to-arrow.ts';
 import type { BodyFormat } from './negotiate.ts';
 
-export { arrowToJson, formatFloat32, readArrow, tableToJson } from './arrow-to-json.ts';
+export { arrowToJson, formatFloat32, readArrow, tableToJson, tableToJsonBytes } from './arrow-to-json.ts';
 export { jsonToArrow, parseRecords, recordsToTable } from './json-to-arrow.ts';
 export { parseArrowTypeSpec, parseInputSchema } from './arrow-types.ts';
 
@@ -12,6 +12,6 @@ export function convertBody(body: Uint8Array, from: BodyFormat, to: BodyFormat, 
   if (from === to) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   if (from === 'json') return Buffer.from(jsonToArrow(body, to === 'arrow-file' ? 'file' : 'stream', options));
   const table = readArrow(body);
-  if (to === 'json') return Buffer.from(tableToJson(table), 'utf8');
+  if (to === 'json') return tableToJsonBytes(table);
   return Buffer.from(tableToIPC(table, to === 'arrow-file' ? 'file' : 'stream'));
 }

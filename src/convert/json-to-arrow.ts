@@ -250,6 +250,24 @@ function buildList(type: DataType, values: readonly unknown[], column: string, r
     else total += row.length;
     offsets[i + 1] = total;
   }
+  const childType = type.children[0]!.type as DataType;
+  if (childType.typeId === Type.Float) {
+    // Inferred tensors (list<float64>): numbers straight into one typed array.
+    const ArrayType = childType.ArrayType as Float32ArrayConstructor | Float64ArrayConstructor;
+    const flatNumbers = new ArrayType(total);
+    for (let i = 0, k = 0; i < length; i++) {
+      const row = values[i];
+      if (!Array.isArray(row)) continue;
+      for (let j = 0; j < row.length; j++, k++) {
+        const value: unknown = row[j];
+        if (typeof value === 'number') flatNumbers[k] = value;
+        else if (value === null) flatNumbers[k] = Number.NaN;
+        else throw mismatch(rowOf(i), column, `element ${j}: expected a number, got ${describe(value)}`);
+      }
+    }
+    const child = makeData({ type: childType as never, length: total, nullCount: 0, data: flatNumbers as never });
+    return makeData({ type: type as never, length, valueOffsets: offsets, child, ...validity.props } as never);
+  }
   const flat: unknown[] = new Array(total);
   const owners = new Int32Array(total);
   for (let i = 0, k = 0; i < length; i++) {
@@ -260,7 +278,7 @@ function buildList(type: DataType, values: readonly unknown[], column: string, r
       owners[k] = i;
     }
   }
-  const child = buildData(type.children[0]!.type as DataType, flat, column, (index) => rowOf(owners[index]!));
+  const child = buildData(childType, flat, column, (index) => rowOf(owners[index]!));
   return makeData({ type: type as never, length, valueOffsets: offsets, child, ...validity.props } as never);
 }
 
