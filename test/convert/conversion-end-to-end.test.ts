@@ -83,6 +83,12 @@ test('a real tutorial file (1,001 rows of pyarrow Arrow) in, pandas-records out'
   assert.equal(out.length, 1001);
   const input = JSON.parse(arrowToJson(sample('cc_data_1k.arrow')).toString()) as Array<{ tensor: number[] }>;
   assert.equal(out[500]!.out.dense_1[0], ccfraudScore(input[500]!.tensor.map(Math.fround)));
-  const metric = await gw.registry.getSingleMetric('wallaroo_gateway_conversion_duration_seconds')!.get();
-  assert.equal(metric.values.filter((v) => v.metricName?.endsWith('_count')).length, 0, 'no conversion: Wallaroo answered JSON itself');
+  const conversions = async () => {
+    const metric = await gw.registry.getSingleMetric('wallaroo_gateway_conversion_duration_seconds')!.get();
+    return Object.fromEntries(metric.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count')).map((v) => [String(v.labels.direction), v.value]));
+  };
+  assert.deepEqual(await conversions(), {}, 'no conversion: Wallaroo answered JSON itself');
+  const asStream = await infer(gw.url, 'ccfraud', sample('cc_data_1k.arrow'), { 'content-type': ARROW_FILE, accept: ARROW_STREAM });
+  assert.equal(asStream.status, 200);
+  assert.deepEqual(await conversions(), { 'arrow-file->arrow-stream': 1 });
 });
