@@ -8,7 +8,8 @@ import { PipelineDirectory } from './discovery/directory.ts';
 import { GatewayError, errorBody } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
-import { healthRoutes } from './observability/routes.ts';
+import { gatewayOpenApi } from './observability/gateway-openapi.ts';
+import { healthRoutes, metricsRoute } from './observability/routes.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Forwarder } from './proxy/forward.ts';
 import { requestIdFrom } from './proxy/headers.ts';
@@ -24,6 +25,8 @@ export interface Gateway {
   tokens: Tokens;
   directory: PipelineDirectory;
   metrics: GatewayMetrics;
+  /** /metrics on its own listener when `metrics.port` is set (the caller listens on it); else null. */
+  metricsApp: FastifyInstance | null;
   /** Readiness turns 503 at once; in-flight requests go on until `app.close()`. */
   startDraining(): void;
 }
@@ -84,6 +87,11 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
   });
   const inflight = new Map<string, number>();
+  for (const pipeline of config.pipelines) {
+    // Series exist from the start, so dashboards and alerts see zeros rather than gaps.
+    metrics.inflight.set({ pipeline: pipeline.name }, 0);
+    metrics.circuitState.set({ pipeline: pipeline.name }, 0);
+  }
   let draining = false;
 
   const app = Fastify({
@@ -102,6 +110,11 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     request.stats = { route: request.routeOptions.config?.route ?? 'other' };
     reply.header('x-request-id', request.id);
   });
+  app.addHook('onSend', async (_request, reply) => {
+    // A request already in flight when draining began would otherwise leave its keep-alive socket open,
+    // holding shutdown until the idle timeout.
+    if (draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const { stats } = request;
     const pipeline = stats.pipeline ?? '';
@@ -119,6 +132,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
         upstreamMs: stats.upstreamMs === undefined ? undefined : Math.round(stats.upstreamMs * 100) / 100,
         conversionMs: stats.conversionMs === undefined ? undefined : Math.round(stats.conversionMs * 100) / 100,
+        engineMs: stats.engineMs === undefined ? undefined : Math.round(stats.engineMs * 1000) / 1000,
         bytesIn: stats.bytesIn,
         bytesOut: stats.bytesOut,
         replays: stats.replays?.length ? stats.replays : undefined,
@@ -141,15 +155,28 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
   });
 
+  await app.register(gatewayOpenApi);
+  if (config.metrics.port === null) await app.register(metricsRoute, { registry });
   await app.register(healthRoutes, {
-    registry: config.metrics.port === null ? registry : null,
     readiness: () => {
       if (draining) return { ready: false, code: 'GW_DRAINING', message: 'the gateway is draining' };
       if (!tokens.inference.hasValidToken()) return { ready: false, code: 'GW_TOKEN_UNAVAILABLE', message: 'no Wallaroo token obtained yet' };
       return { ready: true };
     },
   });
-  await app.register(proxyRoutes, { pipelines, forwarder, directory, inflight });
+  await app.register(proxyRoutes, {
+    pipelines,
+    forwarder,
+    directory,
+    inflight,
+    onInflightChange: (pipeline, count) => metrics.inflight.set({ pipeline }, count),
+  });
+
+  let metricsApp: FastifyInstance | null = null;
+  if (config.metrics.port !== null) {
+    metricsApp = Fastify({ logger: false });
+    await metricsApp.register(metricsRoute, { registry });
+  }
 
   app.addHook('onReady', async () => {
     tokens.inference.start();
@@ -158,7 +185,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await dispatchers.close();
+    await Promise.all([dispatchers.close(), metricsApp?.close()]);
   });
 
   return {
@@ -166,6 +193,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     tokens,
     directory,
     metrics,
+    metricsApp,
     startDraining: () => {
       draining = true;
     },

@@ -2,6 +2,7 @@ import { checkConfig } from './check-config.ts';
 import { convertCommand } from './convert.ts';
 import { parseCommandArgs, USAGE } from './args.ts';
 import { serveCommand } from './serve.ts';
+import { specCommand } from './spec.ts';
 import { ConfigError } from '../config/load.ts';
 
 /** Dispatches `wallaroo-gateway <command>`; returns an exit code, or null for a long-running server. */
@@ -35,6 +36,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
     case 'check-config':
       return checkConfig(configFile, env, process.stdout, process.stderr);
+    case 'spec':
+      return specCommand(positionals[0], configFile, env, process.stdout, process.stderr);
     case 'convert':
       return convertCommand(positionals, values.to, values.schema, process.stdout, process.stderr);
     default:

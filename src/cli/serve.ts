@@ -60,6 +60,7 @@ export async function startGateway(options: { configFile?: string | undefined; s
     await simulator?.close();
     throw error;
   }
+  if (gateway.metricsApp) await gateway.metricsApp.listen({ host: config.metrics.host, port: config.metrics.port ?? 0 });
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;

@@ -5,22 +5,26 @@ import { errorBody } from '../errors.ts';
 export interface HealthOptions {
   /** Ready: config valid (we are running) and a token obtained, and not draining. */
   readiness(): { ready: true } | { ready: false; code: 'GW_DRAINING' | 'GW_TOKEN_UNAVAILABLE'; message: string };
-  registry: Registry | null;
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
-  app.get('/healthz', { config: { route: 'healthz' } }, async () => ({ status: 'ok' }));
+  const status = { type: 'object', properties: { status: { type: 'string' } } };
+  app.get('/healthz', { config: { route: 'healthz' }, schema: { summary: 'The process is alive', tags: ['health'], response: { 200: status } } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { config: { route: 'readyz' } }, async (_request, reply) => {
+  app.get('/readyz', {
+    config: { route: 'readyz' },
+    schema: { summary: 'Ready: config valid, a token obtained, not draining', tags: ['health'], response: { 200: status, 503: { $ref: 'GatewayError#' } } },
+  }, async (_request, reply) => {
     const state = options.readiness();
     if (state.ready) return { status: 'ready' };
     return reply.code(503).send(errorBody(state.code, state.message));
   });
+}
 
+/** `GET /metrics`: on the main port, or alone on its own listener (`metrics.port`). */
+export async function metricsRoute(app: FastifyInstance, options: { registry: Registry }): Promise<void> {
   const { registry } = options;
-  if (registry) {
-    app.get('/metrics', { config: { route: 'metrics' } }, async (_request, reply) =>
-      reply.header('content-type', registry.contentType).send(await registry.metrics()),
-    );
-  }
+  app.get('/metrics', { config: { route: 'metrics' }, schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'] } }, async (_request, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
 }

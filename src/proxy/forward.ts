@@ -8,7 +8,9 @@ import { convertBody } from '../convert/index.ts';
 import { type ConversionPlan, MEDIA_TYPES, needsRequestConversion, needsResponseConversion, planConversion } from '../convert/negotiate.ts';
 import type { PipelineDirectory, ResolvedPipeline } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
+import { elapsedFromJsonText, elapsedFromTable, watchEngineElapsed } from '../observability/engine-elapsed.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
+import { readArrow } from '../convert/arrow-to-json.ts';
 import { assertWithinLimit, declaredLength, MeteredBody, readBody } from './body.ts';
 import { callerResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { upstreamFailure } from './upstream-errors.ts';
@@ -39,6 +41,8 @@ export interface RequestStats {
   upstreamStatus?: number;
   upstreamMs?: number;
   conversionMs?: number;
+  /** Engine time Wallaroo reported in metadata.elapsed. */
+  engineMs?: number;
   bytesIn?: number;
   bytesOut?: number;
   replays?: string[];
@@ -117,6 +121,10 @@ export class Forwarder {
       const answer = await readLimited(response.body, deps.responseLimit).catch((error: unknown) => {
         throw upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       });
+      this.recordEngineElapsed(pipeline, stats, () => {
+        if (plan.upstreamResponse === 'json') return elapsedFromJsonText(answer.subarray(0, 64 * 1024).toString('utf8'));
+        return elapsedFromTable(readArrow(answer));
+      });
       let converted: Buffer;
       try {
         converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, stats);
@@ -133,7 +141,30 @@ export class Forwarder {
     if (Number.isFinite(length)) stats.bytesOut = length;
     const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
     if (Number.isFinite(length)) headers['content-length'] = String(length);
-    return reply.code(response.statusCode).headers(headers).send(response.body);
+    const { body: answerBody } = response;
+    if (!Buffer.isBuffer(answerBody) && response.statusCode < 300) {
+      // Watch the answer only once Fastify pipes it: a listener added earlier would start the flow too soon.
+      reply.raw.once('pipe', (source) => {
+        if (source !== answerBody) return;
+        const contentType = response.headers['content-type'];
+        watchEngineElapsed(answerBody, Array.isArray(contentType) ? contentType[0] : contentType, (seconds) =>
+          this.recordEngineElapsed(pipeline, stats, () => seconds),
+        );
+      });
+    }
+    return reply.code(response.statusCode).headers(headers).send(answerBody);
+  }
+
+  private recordEngineElapsed(pipeline: PipelineConfig, stats: RequestStats, read: () => number | null): void {
+    let seconds: number | null = null;
+    try {
+      seconds = read();
+    } catch {
+      seconds = null; // an answer without readable metadata: nothing to report
+    }
+    if (seconds === null) return;
+    stats.engineMs = seconds * 1000;
+    this.deps.metrics.engineElapsed.observe({ pipeline: pipeline.name }, seconds);
   }
 
   private convert(body: Buffer, from: ConversionPlan['inbound'], to: ConversionPlan['inbound'], pipeline: PipelineConfig, stats: RequestStats): Buffer {

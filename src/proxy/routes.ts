@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/load.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
+import { pipelineOpenApiYaml } from '../observability/openapi.ts';
 import type { Forwarder, RequestStats } from './forward.ts';
 
 declare module 'fastify' {
@@ -18,6 +19,7 @@ export interface ProxyRoutesOptions {
   forwarder: Forwarder;
   directory: PipelineDirectory;
   inflight: Map<string, number>;
+  onInflightChange(pipeline: string, count: number): void;
 }
 
 export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, request: FastifyRequest): PipelineConfig {
@@ -33,9 +35,54 @@ export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, requ
 
 /** The inference route and the pipeline listing. Bodies reach the handler as the raw stream (no parsing). */
 export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOptions): Promise<void> {
-  const { pipelines, forwarder, directory, inflight } = options;
+  const { pipelines, forwarder, directory, inflight, onInflightChange } = options;
+  const track = (name: string, delta: number) => {
+    const count = (inflight.get(name) ?? 0) + delta;
+    inflight.set(name, count);
+    onInflightChange(name, count);
+  };
 
-  app.get('/pipelines', { config: { route: 'pipelines' } }, async () => ({
+  const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
+  const nameParam = { type: 'object', properties: { name: { type: 'string', description: 'a configured pipeline name' } }, required: ['name'] };
+
+  app.get('/pipelines/:name/openapi.yaml', {
+    config: { route: 'pipeline-openapi' },
+    schema: { summary: "OpenAPI 3.1.1 for one pipeline's inference route", tags: ['pipelines'], params: nameParam, produces: ['application/yaml'], response: errorResponses },
+  }, async (request, reply) => {
+    const pipeline = pipelineFor(pipelines, request);
+    return reply.header('content-type', 'application/yaml; charset=utf-8').send(pipelineOpenApiYaml(pipeline));
+  });
+
+  app.get('/pipelines', {
+    config: { route: 'pipelines' },
+    schema: {
+      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count',
+      tags: ['pipelines'],
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            pipelines: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  workspace: { type: ['string', 'integer', 'null'] },
+                  pipeline: { type: 'string' },
+                  upstreamFormat: { type: 'string' },
+                  urlHost: { type: ['string', 'null'] },
+                  cacheAgeSeconds: { type: ['integer', 'null'] },
+                  breaker: { type: 'string', enum: ['closed', 'open', 'half-open'] },
+                  inflight: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  }, async () => ({
     pipelines: [...pipelines.values()].map((p) => {
       const resolved = p.url ? { host: new URL(p.url).host, ageSeconds: null } : directory.describe(p.name);
       return {
@@ -56,14 +103,20 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
-    scope.post('/pipelines/:name/infer', { config: { route: 'infer' } }, async (request, reply) => {
+    scope.post('/pipelines/:name/infer', {
+      config: { route: 'infer' },
+      schema: {
+        summary: 'Inference on a configured pipeline (pandas-records JSON or Arrow IPC; see GET /pipelines/{name}/openapi.yaml)',
+        tags: ['inference'],
+        params: nameParam,
+        response: errorResponses,
+      },
+    }, async (request, reply) => {
       const pipeline = pipelineFor(pipelines, request);
-      inflight.set(pipeline.name, (inflight.get(pipeline.name) ?? 0) + 1);
-      try {
-        return await forwarder.forward(pipeline, request, reply, request.stats);
-      } finally {
-        inflight.set(pipeline.name, (inflight.get(pipeline.name) ?? 1) - 1);
-      }
+      track(pipeline.name, 1);
+      // In flight until the answer is fully sent (a streamed answer outlives the handler).
+      reply.raw.once('close', () => track(pipeline.name, -1));
+      return forwarder.forward(pipeline, request, reply, request.stats);
     });
   });
 }

@@ -83,6 +83,8 @@ export class SimulatorControl {
   readonly inferenceFaults: InjectedFault[] = [];
   readonly tokenFaults: InjectedFault[] = [];
   readonly seen: SeenRequest[] = [];
+  /** Every access and refresh token issued, so tests can check none of them leaks anywhere. */
+  readonly issuedTokens: string[] = [];
   readonly pipelines = new Map<string, PipelineState>();
   readonly signer = new JwtSigner();
   baseUrl = '';
@@ -257,6 +259,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (withRefresh) {
       body.refresh_token = control.signer.sign({ sub: subject, azp: clientId, typ: 'Refresh', iat, exp: iat + lifetime * 6 });
     }
+    for (const token of [body.access_token, body.refresh_token]) if (typeof token === 'string') control.issuedTokens.push(token);
+    if (control.issuedTokens.length > 1000) control.issuedTokens.splice(0, control.issuedTokens.length - 1000);
     return body;
   }
 

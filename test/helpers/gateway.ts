@@ -9,6 +9,8 @@ import { DEFAULT_CLIENT_SECRET, type Simulator } from '../../src/simulator/serve
 
 export interface TestGateway {
   url: string;
+  /** The separate metrics listener's URL, when metrics.port is set. */
+  metricsUrl: string | null;
   gateway: Gateway;
   config: GatewayConfig;
   registry: Registry;
@@ -57,9 +59,6 @@ export async function startGateway(t: TestContext | null, raw: RawConfig, env: R
   const logger = pino(loggerOptions(config.logging.level), sink);
   const registry = new Registry();
   const gateway = await buildServer(config, { logger, registry });
-  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-  const address = gateway.app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -67,8 +66,13 @@ export async function startGateway(t: TestContext | null, raw: RawConfig, env: R
     await gateway.app.close();
   };
   t?.after(close);
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  if (gateway.metricsApp) await gateway.metricsApp.listen({ host: '127.0.0.1', port: 0 });
+  const address = gateway.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: gateway.metricsApp ? `http://127.0.0.1:${(gateway.metricsApp.server.address() as { port: number }).port}` : null,
     gateway,
     config,
     registry,

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
+import { ccfraudBody } from '../helpers/data.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { call, infer } from '../helpers/http.ts';
+import { ENTRY, spawnServer } from '../helpers/process.ts';
+import { useSimulator } from '../helpers/simulator.ts';
+
+test('draining: readiness turns 503 at once, the request in flight completes, then the listener closes', async (t) => {
+  const simulator = await useSimulator(t);
+  const gw = await startGateway(t, simulatorConfig(simulator));
+  assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
+  simulator.control.latencyMs = 400;
+  const inFlight = infer(gw.url, 'ccfraud', ccfraudBody());
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  gw.gateway.startDraining();
+  const ready = await call(`${gw.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.equal(ready.json<{ code: string }>().code, 'GW_DRAINING');
+  const closing = gw.close();
+  assert.equal((await inFlight).status, 200);
+  await closing;
+  await assert.rejects(call(`${gw.url}/healthz`), /ECONNREFUSED/);
+});
+
+test('SIGTERM with a request in flight: the request gets its answer and the process exits 0', async (t) => {
+  const simulator = await useSimulator(t);
+  simulator.control.latencyMs = 700;
+  const dir = mkdtempSync(join(tmpdir(), 'gw-drain-'));
+  const file = join(dir, 'gateway.yaml');
+  writeFileSync(file, [
+    'server: { host: 127.0.0.1, port: 0 }',
+    `wallaroo: { url: "${simulator.url}", auth: { clientSecret: "${DEFAULT_CLIENT_SECRET}" } }`,
+    'pipelines: [{ name: ccfraud, workspace: demo }]',
+  ].join('\n'));
+  const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', file], {}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = server.match[1]!;
+  const inFlight = infer(url, 'ccfraud', ccfraudBody());
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  server.child.kill('SIGTERM');
+  const answer = await inFlight;
+  assert.equal(answer.status, 200);
+  assert.equal(answer.json<unknown[]>().length, 1);
+  assert.equal(await exited, 0);
+  assert.match(server.stdout(), /draining: finishing in-flight requests/);
+});
