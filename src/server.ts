@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
-import type { GatewayConfig } from './config/load.ts';
+import { type GatewayConfig, readSecret } from './config/load.ts';
 import { parseInputSchema } from './convert/arrow-types.ts';
 import { PipelineDirectory } from './discovery/directory.ts';
 import { GatewayError, errorBody } from './errors.ts';
@@ -10,7 +10,14 @@ import { createLogger } from './observability/logger.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { gatewayOpenApi } from './observability/gateway-openapi.ts';
 import { healthRoutes, metricsRoute } from './observability/routes.ts';
+import { CircuitBreaker } from './limits/breaker.ts';
+import { ConcurrencyLimiter } from './limits/concurrency.ts';
+import { mirrorLegacyRateLimitHeaders, rateLimitOptions } from './limits/rate-limit.ts';
+import { createRedisClient } from './limits/redis.ts';
+import { RetryBudget } from './limits/retry-budget.ts';
+import { CIRCUIT_STATE_VALUE } from './observability/metrics.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
+import type { PipelineLimits } from './proxy/forward.ts';
 import { Forwarder } from './proxy/forward.ts';
 import { requestIdFrom } from './proxy/headers.ts';
 import { proxyRoutes } from './proxy/routes.ts';
@@ -75,6 +82,29 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     onResult: (result) => metrics.discoveryCache.inc({ result }),
   });
   const pipelines = new Map(config.pipelines.map((p) => [p.name, p]));
+  const limits = new Map<string, PipelineLimits>(
+    config.pipelines.map((p) => [
+      p.name,
+      {
+        breaker: new CircuitBreaker(p.name, {
+          ...p.circuitBreaker,
+          onStateChange: (state) => {
+            metrics.circuitState.set({ pipeline: p.name }, CIRCUIT_STATE_VALUE[state]);
+            logger.warn({ pipeline: p.name, state }, 'circuit breaker state changed');
+          },
+        }),
+        concurrency: new ConcurrencyLimiter(p.name, p.maxConcurrency, p.maxQueue),
+        retryBudget: new RetryBudget(),
+      },
+    ]),
+  );
+  const redis = config.rateLimit.store === 'redis' && config.rateLimit.redisUrl
+    ? createRedisClient(await readSecret(config.rateLimit.redisUrl), config.rateLimit.redisTimeoutMs, logger)
+    : null;
+  const rateLimit = rateLimitOptions(config, pipelines, redis, {
+    limited: (pipeline) => metrics.rateLimited.inc({ pipeline }),
+    storeError: (outcome) => metrics.rateLimitStoreErrors.inc({ outcome }),
+  }, logger);
   const forwarder = new Forwarder({
     tokens: tokens.inference,
     directory,
@@ -85,6 +115,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     replayLimit: Math.min(config.server.bodyLimit, 8 * 1024 * 1024),
     responseLimit: Math.max(config.server.bodyLimit * 4, 64 * 1024 * 1024),
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
+    limitsFor: (pipeline) => limits.get(pipeline.name)!,
   });
   const inflight = new Map<string, number>();
   for (const pipeline of config.pipelines) {
@@ -114,6 +145,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     // A request already in flight when draining began would otherwise leave its keep-alive socket open,
     // holding shutdown until the idle timeout.
     if (draining) reply.header('connection', 'close');
+    mirrorLegacyRateLimitHeaders(reply.getHeaders(), (name, value) => reply.header(name, value));
   });
   app.addHook('onResponse', async (request, reply) => {
     const { stats } = request;
@@ -170,6 +202,8 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     directory,
     inflight,
     onInflightChange: (pipeline, count) => metrics.inflight.set({ pipeline }, count),
+    breakerState: (name) => limits.get(name)?.breaker.state ?? 'closed',
+    rateLimit,
   });
 
   let metricsApp: FastifyInstance | null = null;
@@ -185,7 +219,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await Promise.all([dispatchers.close(), metricsApp?.close()]);
+    await Promise.all([dispatchers.close(), metricsApp?.close(), redis?.quit().catch(() => redis.disconnect())]);
   });
 
   return {

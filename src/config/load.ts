@@ -28,6 +28,9 @@ export interface PipelineConfig {
   rateLimit: RateLimitRule | null;
   maxConcurrency: number;
   maxQueue: number;
+  /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
+  maxRetries: number;
+  circuitBreaker: { failureThreshold: number; cooldownMs: number };
 }
 
 export interface GatewayConfig {
@@ -178,6 +181,8 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     rateLimit: raw.rateLimit ? { max: raw.rateLimit.max, timeWindowMs: parseDurationMs(raw.rateLimit.timeWindow) } : null,
     maxConcurrency: raw.maxConcurrency,
     maxQueue: raw.maxQueue,
+    maxRetries: raw.maxRetries,
+    circuitBreaker: raw.circuitBreaker,
   };
 }
 

@@ -38,6 +38,14 @@ const PipelineSchema = Type.Object(
     rateLimit: Nullable(RateLimitRule),
     maxConcurrency: Type.Integer({ minimum: 1, default: 64 }),
     maxQueue: Type.Integer({ minimum: 0, default: 256 }),
+    maxRetries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+    circuitBreaker: Type.Object(
+      {
+        failureThreshold: Type.Integer({ minimum: 1, default: 5 }),
+        cooldownMs: Type.Integer({ minimum: 1, default: 10_000 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
   },
   { additionalProperties: false },
 );

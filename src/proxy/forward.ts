@@ -14,6 +14,10 @@ import { readArrow } from '../convert/arrow-to-json.ts';
 import { assertWithinLimit, declaredLength, MeteredBody, readBody } from './body.ts';
 import { callerResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { upstreamFailure } from './upstream-errors.ts';
+import type { CircuitBreaker } from '../limits/breaker.ts';
+import type { ConcurrencyLimiter, Release } from '../limits/concurrency.ts';
+import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Forwards one inference request: resolve token and URL, send the body (streamed untouched when no
@@ -32,7 +36,17 @@ export interface ForwardDeps {
   /** Cap on an upstream answer the gateway must buffer (conversion, error bodies). */
   responseLimit: number;
   inputSchemas: ReadonlyMap<string, ReadonlyMap<string, DataType>>;
+  limitsFor(pipeline: PipelineConfig): PipelineLimits;
 }
+
+export interface PipelineLimits {
+  breaker: CircuitBreaker;
+  concurrency: ConcurrencyLimiter;
+  retryBudget: RetryBudget;
+}
+
+/** Failures that say something about Wallaroo's health, for the circuit breaker. */
+const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_UNREACHABLE', 'GW_UPSTREAM_BAD_RESPONSE']);
 
 /** Per-request facts for the one log line and the metrics. */
 export interface RequestStats {
@@ -46,6 +60,7 @@ export interface RequestStats {
   bytesIn?: number;
   bytesOut?: number;
   replays?: string[];
+  retries?: number;
 }
 
 type UpstreamBody = Buffer | MeteredBody;
@@ -93,6 +108,39 @@ export class Forwarder {
     const plan = planConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
     const declared = declaredLength(request.headers['content-length']);
     assertWithinLimit(declared, deps.bodyLimit);
+    const limits = deps.limitsFor(pipeline);
+    const { probe } = limits.breaker.admit(); // fail fast while the circuit is open, before reading the body
+    let release: Release | null = null;
+    try {
+      const sent = await this.forwardAdmitted(pipeline, request, reply, stats, plan, declared, limits, (slot) => {
+        release = slot;
+        // Held until the answer has gone out: a streamed answer outlives this handler.
+        reply.raw.once('close', slot);
+      });
+      // (Awaiting a FastifyReply waits for the response to finish, so the outcome below is final.)
+      const status = reply.statusCode;
+      if (status >= 500 && stats.upstreamStatus !== undefined && stats.upstreamStatus >= 500) limits.breaker.failure(probe);
+      else limits.breaker.success(probe);
+      return sent;
+    } catch (error) {
+      (release as Release | null)?.();
+      if (error instanceof GatewayError && UPSTREAM_FAILURES.has(error.code)) limits.breaker.failure(probe);
+      else limits.breaker.abandon(probe);
+      throw error;
+    }
+  }
+
+  private async forwardAdmitted(
+    pipeline: PipelineConfig,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    stats: RequestStats,
+    plan: ConversionPlan,
+    declared: number | null,
+    limits: PipelineLimits,
+    onSlot: (release: Release) => void,
+  ): Promise<FastifyReply> {
+    const { deps } = this;
 
     let body: UpstreamBody;
     if (needsRequestConversion(plan)) {
@@ -114,7 +162,9 @@ export class Forwarder {
     };
     reply.raw.once('close', onClose);
 
-    const response = await this.send(pipeline, request, body, plan, abort.signal, stats);
+    onSlot(await limits.concurrency.acquire(abort.signal, pipeline.timeoutMs));
+    limits.retryBudget.recordRequest();
+    const response = await this.send(pipeline, request, body, plan, abort.signal, stats, limits.retryBudget);
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
@@ -181,6 +231,7 @@ export class Forwarder {
     plan: ConversionPlan,
     signal: AbortSignal,
     stats: RequestStats,
+    retryBudget: RetryBudget,
   ): Promise<UpstreamAnswer> {
     const { deps } = this;
     const queryAt = request.url.indexOf('?');
@@ -195,7 +246,7 @@ export class Forwarder {
       else if (firstAttempt) payload = Readable.from(body.stream(), { objectMode: false });
       else payload = body.replay() as Buffer;
       firstAttempt = false;
-      const response = await this.dispatch(pipeline, resolved, query, token, payload, plan, request, signal, stats, body);
+      const response = await this.dispatchWithRetries(pipeline, resolved, query, token, payload, plan, request, signal, stats, body, retryBudget);
 
       if (response.statusCode === 401) {
         await response.body.dump().catch(() => undefined);
@@ -222,6 +273,34 @@ export class Forwarder {
         return { statusCode: response.statusCode, headers: { ...response.headers, 'content-length': String(text.length) }, body: text };
       }
       return response;
+    }
+  }
+
+  /** Connect-phase failures (nothing sent) are retried with jittered backoff, while the retry budget allows. */
+  private async dispatchWithRetries(
+    pipeline: PipelineConfig,
+    resolved: ResolvedPipeline,
+    query: string,
+    token: string,
+    payload: Buffer | Readable,
+    plan: ConversionPlan,
+    request: FastifyRequest,
+    signal: AbortSignal,
+    stats: RequestStats,
+    body: UpstreamBody,
+    retryBudget: RetryBudget,
+  ): Promise<Dispatcher.ResponseData> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.dispatch(pipeline, resolved, query, token, payload, plan, request, signal, stats, body);
+      } catch (error) {
+        const cause = error instanceof GatewayError ? error.cause : error;
+        const retryable = Buffer.isBuffer(payload) && failedBeforeSending(cause) && !signal.aborted;
+        if (!retryable || attempt >= pipeline.maxRetries || !retryBudget.tryRetry()) throw error;
+        stats.retries = attempt + 1;
+        const delay = 50 * 2 ** attempt;
+        await sleep(delay / 2 + Math.random() * delay);
+      }
     }
   }
 

@@ -1,4 +1,6 @@
+import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CircuitState } from '../limits/breaker.ts';
 import type { PipelineConfig } from '../config/load.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
@@ -20,6 +22,9 @@ export interface ProxyRoutesOptions {
   directory: PipelineDirectory;
   inflight: Map<string, number>;
   onInflightChange(pipeline: string, count: number): void;
+  breakerState(pipeline: string): CircuitState;
+  /** @fastify/rate-limit options for the inference routes, or null when no limit is configured. */
+  rateLimit: RateLimitPluginOptions | null;
 }
 
 export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, request: FastifyRequest): PipelineConfig {
@@ -35,7 +40,7 @@ export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, requ
 
 /** The inference route and the pipeline listing. Bodies reach the handler as the raw stream (no parsing). */
 export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOptions): Promise<void> {
-  const { pipelines, forwarder, directory, inflight, onInflightChange } = options;
+  const { pipelines, forwarder, directory, inflight, onInflightChange, breakerState } = options;
   const track = (name: string, delta: number) => {
     const count = (inflight.get(name) ?? 0) + delta;
     inflight.set(name, count);
@@ -92,7 +97,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
         upstreamFormat: p.upstreamFormat,
         urlHost: resolved?.host ?? null,
         cacheAgeSeconds: resolved?.ageSeconds ?? null,
-        breaker: 'closed',
+        breaker: breakerState(p.name),
         inflight: inflight.get(p.name) ?? 0,
       };
     }),
@@ -102,6 +107,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     // Leave the body unread: the forwarder streams it, or reads it under its own limits when converting.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
 
     scope.post('/pipelines/:name/infer', {
       config: { route: 'infer' },

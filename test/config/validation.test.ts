@@ -33,6 +33,7 @@ test('a minimal config gets every default from the spec', () => {
   assert.deepEqual(config.pipelines[0], {
     name: 'ccfraud', workspace: 'urlworkspace', pipeline: 'urlpipeline', url: null, timeoutMs: 30_000, connectTimeoutMs: 5_000,
     upstreamFormat: 'passthrough', inputSchema: null, rateLimit: null, maxConcurrency: 64, maxQueue: 256,
+    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
   });
   assert.deepEqual(config.rateLimit.keyBy, { kind: 'ip' });
   assert.equal(config.metrics.port, null);
