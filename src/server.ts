@@ -168,6 +168,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
         bytesIn: stats.bytesIn,
         bytesOut: stats.bytesOut,
         replays: stats.replays?.length ? stats.replays : undefined,
+        retries: stats.retries,
       },
       'request',
     );

@@ -18,7 +18,8 @@ export class RetryBudget {
   }
 
   recordRequest(): void {
-    this.tokens = Math.min(this.cap, this.tokens + this.ratio);
+    // Rounded so fifty deposits of 0.2 make ten tokens, not 9.999...
+    this.tokens = Math.min(this.cap, Math.round((this.tokens + this.ratio) * 1e9) / 1e9);
   }
 
   tryRetry(): boolean {

@@ -79,7 +79,7 @@ export class SimulatorControl {
   latencyMs = 0;
   tokenLatencyMs = 0;
   tokenEndpointDown = false;
-  readonly counts = { token: 0, tokenByGrant: {} as Record<string, number>, mlops: 0, inference: 0 };
+  readonly counts = { token: 0, tokenByGrant: {} as Record<string, number>, mlops: 0, inference: 0, abortedByCaller: 0 };
   readonly inferenceFaults: InjectedFault[] = [];
   readonly tokenFaults: InjectedFault[] = [];
   readonly seen: SeenRequest[] = [];
@@ -353,6 +353,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   app.post('/v1/api/pipelines/infer/:deployment/:pipeline', async (request, reply) => {
     control.counts.inference++;
+    // The caller (the gateway) hung up before the answer was written: it aborted the request.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) control.counts.abortedByCaller++;
+    });
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     control.seen.push({ method: request.method, url: request.url, headers: { ...request.headers }, bodyBytes: body.length });
     if (control.seen.length > 100) control.seen.shift();

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { call, infer } from '../helpers/http.ts';
+import { useRedis } from '../helpers/redis.ts';
+import { useSimulator } from '../helpers/simulator.ts';
+
+const limited = (redisUrl: string, failOpen = true) => ({
+  pipelines: [{ name: 'summary', workspace: 'demo', rateLimit: { max: 10, timeWindow: '1m' } }],
+  rateLimit: { store: 'redis', redisUrl, failOpen, redisTimeoutMs: 200 },
+});
+
+test('two gateway replicas sharing one Redis admit exactly the limit between them', async (t) => {
+  const redis = await useRedis(t);
+  const simulator = await useSimulator(t);
+  const replicas = [await startGateway(t, simulatorConfig(simulator, limited(redis.url))), await startGateway(t, simulatorConfig(simulator, limited(redis.url)))];
+  await new Promise((resolve) => setTimeout(resolve, 100)); // both clients connected
+  const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => infer(replicas[i % 2]!.url, 'summary', '[{"a":1}]').then((a) => a.status)));
+  assert.equal(statuses.filter((s) => s === 200).length, 10);
+  assert.equal(statuses.filter((s) => s === 429).length, 20);
+  assert.equal(simulator.control.counts.inference, 10);
+});
+
+test('Redis down: fail open serves (logged and counted); fail closed refuses with 503 GW_RATE_LIMIT_UNAVAILABLE; both recover', async (t) => {
+  const redis = await useRedis(t);
+  const simulator = await useSimulator(t);
+  const open = await startGateway(t, simulatorConfig(simulator, limited(redis.url, true)));
+  const closed = await startGateway(t, simulatorConfig(simulator, limited(redis.url, false)));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal((await infer(open.url, 'summary', '[{"a":1}]')).status, 200);
+  assert.equal((await infer(closed.url, 'summary', '[{"a":1}]')).status, 200);
+
+  await redis.stop();
+  const started = Date.now();
+  const served = await infer(open.url, 'summary', '[{"a":1}]');
+  const refused = await infer(closed.url, 'summary', '[{"a":1}]');
+  assert.ok(Date.now() - started < 2_000, 'a Redis outage never holds requests');
+  assert.equal(served.status, 200);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.json<{ code: string }>().code, 'GW_RATE_LIMIT_UNAVAILABLE');
+  assert.equal(refused.headers['retry-after'], '1');
+  assert.match((await call(`${open.url}/metrics`)).text, /^wallaroo_gateway_rate_limit_store_errors_total\{outcome="allowed"\} [1-9]/m);
+  assert.ok(open.logs.some((l) => l.msg === 'rate-limit store unavailable'));
+
+  await redis.start();
+  let recovered = 0;
+  for (let i = 0; i < 50 && recovered !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    recovered = (await infer(closed.url, 'summary', '[{"a":1}]')).status;
+  }
+  assert.equal(recovered, 200);
+});

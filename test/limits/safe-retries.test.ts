@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { RetryBudget } from '../../src/limits/retry-budget.ts';
+import { ccfraudBody } from '../helpers/data.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { call, infer } from '../helpers/http.ts';
+import { freePort } from '../helpers/ports.ts';
+import { useSimulator } from '../helpers/simulator.ts';
+
+function upstreamConfig(simulatorUrl: string, port: number, maxRetries: number) {
+  return {
+    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: 'simulator-secret', tokenUrl: `${simulatorUrl}/auth/realms/master/protocol/openid-connect/token` } },
+    pipelines: [{ name: 'p', url: `http://127.0.0.1:${port}/infer`, maxRetries }],
+  };
+}
+
+test('connection refused (nothing sent) is retried with backoff until Wallaroo is back', async (t) => {
+  const simulator = await useSimulator(t);
+  const port = await freePort();
+  const gw = await startGateway(t, simulatorConfig(simulator, upstreamConfig(simulator.url, port, 5)));
+  for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  let served = 0;
+  const late = createHttpServer((req, res) => {
+    served++;
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('[{"out":{"y":[1]}}]'));
+  });
+  t.after(() => new Promise((resolve) => late.close(resolve)));
+  // Up well after the first attempt, and well before five backoffs (at least 25+50+100+200 ms) run out.
+  const answering = infer(gw.url, 'p', ccfraudBody());
+  setTimeout(() => late.listen(port, '127.0.0.1'), 150);
+  const answer = await answering;
+  assert.equal(answer.status, 200);
+  assert.equal(served, 1);
+  const line = gw.logs.find((l) => l.msg === 'request' && l.route === 'infer')!;
+  assert.ok((line.retries as number) >= 1, `retries ${line.retries}`);
+});
+
+test('a connection reset after the request was sent is never retried', async (t) => {
+  const simulator = await useSimulator(t);
+  let connections = 0;
+  const rude = createServer((socket) => {
+    connections++;
+    socket.once('data', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => rude.close(resolve)));
+  const port = (rude.address() as import('node:net').AddressInfo).port;
+  const gw = await startGateway(t, simulatorConfig(simulator, upstreamConfig(simulator.url, port, 3)));
+  const answer = await infer(gw.url, 'p', ccfraudBody());
+  assert.equal(answer.status, 502);
+  assert.equal(connections, 1, 'Wallaroo may have started the work: no second attempt');
+});
+
+test('the retry budget caps retries at a share of traffic plus a small floor', () => {
+  let now = 0;
+  const budget = new RetryBudget(0.2, 3, 50, () => now);
+  const granted = Array.from({ length: 10 }, () => budget.tryRetry()).filter(Boolean).length;
+  assert.equal(granted, 3, 'the floor: 3 retries with no traffic');
+  for (let i = 0; i < 50; i++) budget.recordRequest();
+  assert.equal(Array.from({ length: 20 }, () => budget.tryRetry()).filter(Boolean).length, 10, '20% of 50 requests');
+  now += 1_000;
+  assert.equal(Array.from({ length: 10 }, () => budget.tryRetry()).filter(Boolean).length, 3, 'refills 3 a second');
+});
