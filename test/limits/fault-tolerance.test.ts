@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { request } from 'undici';
+import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import { ERROR_CATALOG } from '../../src/errors.ts';
+import { ccfraudBody } from '../helpers/data.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { freePort } from '../helpers/ports.ts';
+
+const TIMEOUT_MS = 800;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Outcome {
+  status: number;
+  code: string | null;
+  ms: number;
+  upstreamStatus: string | undefined;
+}
+
+test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting — every request answered, none hung, then recovery', async (t) => {
+  const port = await freePort();
+  let simulator: Simulator = await startSimulator({ port });
+  t.after(() => simulator.close());
+  const gw = await startGateway(t, simulatorConfig(simulator, {
+    pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: TIMEOUT_MS, circuitBreaker: { failureThreshold: 5, cooldownMs: 300 } }],
+    logging: { level: 'warn' },
+  }));
+
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const worker = async () => {
+    for (let i = 0; i < 2_000 && running; i++) {
+      const started = Date.now();
+      try {
+        const response = await request(`${gw.url}/pipelines/ccfraud/infer`, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: ccfraudBody(), headersTimeout: 15_000, bodyTimeout: 15_000,
+        });
+        const text = await response.body.text();
+        let code: string | null = null;
+        try {
+          const parsed = JSON.parse(text) as { code?: unknown };
+          code = !Array.isArray(parsed) && typeof parsed.code === 'string' ? parsed.code : null;
+        } catch {
+          code = null;
+        }
+        const upstream = response.headers['x-gateway-upstream-status'];
+        outcomes.push({ status: response.statusCode, code, ms: Date.now() - started, upstreamStatus: Array.isArray(upstream) ? upstream[0] : upstream });
+      } catch (error) {
+        outcomes.push({ status: 0, code: `client error ${(error as Error).message}`, ms: Date.now() - started, upstreamStatus: undefined });
+      }
+      await sleep(5);
+    }
+  };
+  const workers = Array.from({ length: 6 }, worker);
+
+  const phases: Array<[string, number]> = [];
+  const mark = (name: string) => phases.push([name, outcomes.length]);
+  await sleep(400);
+  mark('5xx');
+  simulator.control.failInference(12, { status: 500 });
+  await sleep(500);
+  mark('latency');
+  simulator.control.latencyMs = TIMEOUT_MS * 2;
+  await sleep(600);
+  simulator.control.latencyMs = 0;
+  mark('token endpoint down');
+  simulator.control.tokenEndpointDown = true;
+  simulator.control.revokeAllTokens();
+  await sleep(700);
+  simulator.control.tokenEndpointDown = false;
+  mark('restart');
+  await simulator.close();
+  await sleep(300);
+  simulator = await startSimulator({ port }); // same URL, new signing keys: every held token is now refused
+  mark('recovery');
+  await sleep(1_500);
+  running = false;
+  await Promise.all(workers);
+
+  assert.ok(outcomes.length > 100, `steady load (${outcomes.length} requests)`);
+  for (const outcome of outcomes) {
+    const coded = outcome.code !== null && outcome.code in ERROR_CATALOG;
+    const passedThrough = outcome.upstreamStatus !== undefined; // Wallaroo's own error, marked as such
+    assert.ok(outcome.status === 200 || coded || passedThrough, `uncoded answer: ${JSON.stringify(outcome)}`);
+    assert.ok(outcome.ms < TIMEOUT_MS + 3_000, `hung for ${outcome.ms} ms: ${JSON.stringify(outcome)}`);
+  }
+  const codes = new Set(outcomes.map((o) => o.code).filter(Boolean));
+  for (const expected of ['GW_UPSTREAM_TIMEOUT', 'GW_TOKEN_UNAVAILABLE']) assert.ok(codes.has(expected), `${expected} seen (${[...codes].join(', ')})`);
+  assert.ok(outcomes.some((o) => o.upstreamStatus === '500'), 'injected 5xx passed through');
+
+  // Recovered: the last stretch is all successes.
+  const tail = outcomes.slice(-30);
+  assert.deepEqual(tail.filter((o) => o.status !== 200), [], `recovered by the end (phases ${JSON.stringify(phases)})`);
+  const after = await request(`${gw.url}/pipelines/ccfraud/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: ccfraudBody() });
+  assert.equal(after.statusCode, 200);
+  await after.body.dump();
+});
