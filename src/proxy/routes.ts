@@ -122,7 +122,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       track(pipeline.name, 1);
       // In flight until the answer is fully sent (a streamed answer outlives the handler).
       reply.raw.once('close', () => track(pipeline.name, -1));
-      return forwarder.forward(pipeline, request, reply, request.stats);
+      return forwarder.infer(pipeline, request, reply, request.stats);
     });
   });
 }
