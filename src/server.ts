@@ -20,6 +20,7 @@ import { Dispatchers } from './proxy/dispatchers.ts';
 import type { PipelineLimits } from './proxy/forward.ts';
 import { Forwarder } from './proxy/forward.ts';
 import { requestIdFrom } from './proxy/headers.ts';
+import { OpenAiForwarder } from './proxy/openai.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 
 export interface GatewayDeps {
@@ -117,6 +118,14 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
     limitsFor: (pipeline) => limits.get(pipeline.name)!,
   });
+  const openAi = new OpenAiForwarder(
+    forwarder,
+    (pipeline, usage) => {
+      if (typeof usage.prompt_tokens === 'number') metrics.llmTokens.inc({ pipeline, kind: 'prompt' }, usage.prompt_tokens);
+      if (typeof usage.completion_tokens === 'number') metrics.llmTokens.inc({ pipeline, kind: 'completion' }, usage.completion_tokens);
+    },
+    (pipeline, seconds) => metrics.streamFirstByte.observe({ pipeline }, seconds),
+  );
   const inflight = new Map<string, number>();
   for (const pipeline of config.pipelines) {
     // Series exist from the start, so dashboards and alerts see zeros rather than gaps.
@@ -165,6 +174,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
         upstreamMs: stats.upstreamMs === undefined ? undefined : Math.round(stats.upstreamMs * 100) / 100,
         conversionMs: stats.conversionMs === undefined ? undefined : Math.round(stats.conversionMs * 100) / 100,
         engineMs: stats.engineMs === undefined ? undefined : Math.round(stats.engineMs * 1000) / 1000,
+        firstByteMs: stats.firstByteMs === undefined ? undefined : Math.round(stats.firstByteMs * 100) / 100,
         bytesIn: stats.bytesIn,
         bytesOut: stats.bytesOut,
         replays: stats.replays?.length ? stats.replays : undefined,
@@ -200,6 +210,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   await app.register(proxyRoutes, {
     pipelines,
     forwarder,
+    openAi,
     directory,
     inflight,
     onInflightChange: (pipeline, count) => metrics.inflight.set({ pipeline }, count),

@@ -26,6 +26,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     rateLimited: new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused by rate limiting.', labelNames: ['pipeline'] as const, registers }),
     rateLimitStoreErrors: new Counter({ name: `${prefix}rate_limit_store_errors_total`, help: 'Rate-limit store failures (Redis down); the request was let through when failOpen.', labelNames: ['outcome'] as const, registers }),
     circuitState: new Gauge({ name: `${prefix}circuit_state`, help: 'Circuit breaker state per pipeline: 0 closed, 1 open, 2 half-open.', labelNames: ['pipeline'] as const, registers }),
+    streamFirstByte: new Histogram({ name: `${prefix}stream_first_byte_seconds`, help: 'Time from request to the first byte of a streamed (SSE) answer.', labelNames: ['pipeline'] as const, buckets: DURATION_BUCKETS, registers }),
+    llmTokens: new Counter({ name: `${prefix}llm_tokens_total`, help: "Prompt and completion tokens from OpenAI-compatible answers' usage.", labelNames: ['pipeline', 'kind'] as const, registers }),
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests in flight per pipeline.', labelNames: ['pipeline'] as const, registers }),
   };
 }

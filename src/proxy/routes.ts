@@ -6,6 +6,7 @@ import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
 import { pipelineOpenApiYaml } from '../observability/openapi.ts';
 import type { Forwarder, RequestStats } from './forward.ts';
+import type { OpenAiEndpoint, OpenAiForwarder } from './openai.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,6 +20,7 @@ declare module 'fastify' {
 export interface ProxyRoutesOptions {
   pipelines: ReadonlyMap<string, PipelineConfig>;
   forwarder: Forwarder;
+  openAi: OpenAiForwarder;
   directory: PipelineDirectory;
   inflight: Map<string, number>;
   onInflightChange(pipeline: string, count: number): void;
@@ -124,5 +126,22 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       reply.raw.once('close', () => track(pipeline.name, -1));
       return forwarder.infer(pipeline, request, reply, request.stats);
     });
+
+    for (const endpoint of ['completions', 'chat/completions'] as OpenAiEndpoint[]) {
+      scope.post(`/pipelines/:name/openai/v1/${endpoint}`, {
+        config: { route: 'openai' },
+        schema: {
+          summary: `OpenAI-compatible ${endpoint} on a pipeline with an OpenAI-compatible model ("stream": true relays Server-Sent Events)`,
+          tags: ['openai'],
+          params: nameParam,
+          response: errorResponses,
+        },
+      }, async (request, reply) => {
+        const pipeline = pipelineFor(pipelines, request);
+        track(pipeline.name, 1);
+        reply.raw.once('close', () => track(pipeline.name, -1));
+        return options.openAi.forward(pipeline, endpoint, request, reply, request.stats);
+      });
+    }
   });
 }

@@ -8,6 +8,7 @@ import { readArrow } from '../convert/arrow-to-json.ts';
 import { recordsToTable } from '../convert/json-to-arrow.ts';
 import { JwtSigner } from './jwt.ts';
 import { type ModelKind, ModelInputError, runModel } from './models.ts';
+import { complete, completionBody, OpenAiInputError, type OpenAiRequest, streamChunks } from './openai.ts';
 
 /**
  * An embedded Wallaroo, faithful where the gateway depends on it: Keycloak's token endpoint, the MLOps API
@@ -16,7 +17,7 @@ import { type ModelKind, ModelInputError, runModel } from './models.ts';
  */
 export interface SimulatedPipeline {
   name: string;
-  model: ModelKind;
+  model: ModelKind | 'openai';
   deployed?: boolean;
 }
 
@@ -48,6 +49,7 @@ export const DEFAULT_WORKSPACES: SimulatedWorkspace[] = [
     pipelines: [
       { name: 'ccfraud', model: 'ccfraud' },
       { name: 'summary', model: 'summary' },
+      { name: 'llm', model: 'openai' },
     ],
   },
 ];
@@ -79,6 +81,10 @@ export class SimulatorControl {
   latencyMs = 0;
   tokenLatencyMs = 0;
   tokenEndpointDown = false;
+  /** Delay before each streamed OpenAI token. */
+  streamTokenDelayMs = 10;
+  /** Drop the connection after this many streamed tokens (a mid-stream failure); null: never. */
+  streamFailAfterTokens: number | null = null;
   readonly counts = { token: 0, tokenByGrant: {} as Record<string, number>, mlops: 0, inference: 0, abortedByCaller: 0 };
   readonly inferenceFaults: InjectedFault[] = [];
   readonly tokenFaults: InjectedFault[] = [];
@@ -351,7 +357,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return { url: control.inferenceUrl(state.pipeline.name) };
   });
 
-  app.post('/v1/api/pipelines/infer/:deployment/:pipeline', async (request, reply) => {
+  /** What every inference-plane call checks: token, live deployment, injected faults and latency. */
+  async function deployedPipeline(request: FastifyRequest, reply: FastifyReply): Promise<PipelineState | null> {
     control.counts.inference++;
     // The caller (the gateway) hung up before the answer was written: it aborted the request.
     reply.raw.once('close', () => {
@@ -360,16 +367,68 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     control.seen.push({ method: request.method, url: request.url, headers: { ...request.headers }, bodyBytes: body.length });
     if (control.seen.length > 100) control.seen.shift();
-    if (!authenticate(request, reply)) return reply;
+    if (!authenticate(request, reply)) return null;
     const { deployment, pipeline } = request.params as { deployment: string; pipeline: string };
     const state = control.pipelines.get(pipeline);
     if (!state || deployment !== `${pipeline}-${state.deployId}`) {
-      return reply.code(404).send({ status: 404, error: `no deployment ${deployment}` });
+      void reply.code(404).send({ status: 404, error: `no deployment ${deployment}` });
+      return null;
     }
-    if (!state.deployed) return reply.code(503).header('retry-after', '1').send({ status: 503, error: 'pipeline is not deployed' });
+    if (!state.deployed) {
+      void reply.code(503).header('retry-after', '1').send({ status: 503, error: 'pipeline is not deployed' });
+      return null;
+    }
     const fault = control.inferenceFaults.shift();
     if (control.latencyMs > 0) await sleep(control.latencyMs);
-    if (fault) return reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? JSON.stringify({ status: fault.status, error: 'injected fault' }));
+    if (fault) {
+      void reply.code(fault.status).headers(fault.headers ?? {}).send(fault.body ?? JSON.stringify({ status: fault.status, error: 'injected fault' }));
+      return null;
+    }
+    return state;
+  }
+
+  for (const kind of ['completions', 'chat/completions'] as const) {
+    app.post(`/v1/api/pipelines/infer/:deployment/:pipeline/openai/v1/${kind}`, async (request, reply) => {
+      const state = await deployedPipeline(request, reply);
+      if (!state) return reply;
+      if (state.pipeline.model !== 'openai') return reply.code(404).send({ status: 404, error: 'this pipeline has no OpenAI-compatible model' });
+      let openAi: OpenAiRequest;
+      let result: ReturnType<typeof complete>;
+      try {
+        const parsed: unknown = JSON.parse(((request.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'));
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new OpenAiInputError('the body must be a JSON object');
+        openAi = { kind, body: parsed as Record<string, unknown> };
+        result = complete(openAi);
+      } catch (error) {
+        const message = error instanceof OpenAiInputError ? error.message : 'invalid JSON';
+        return reply.code(400).send({ error: { message, type: 'invalid_request_error', code: null } });
+      }
+      const id = `cmpl-${randomUUID()}`;
+      const created = Math.floor(Date.now() / 1000);
+      if (openAi.body.stream !== true) return completionBody(openAi, result, id, state.pipeline.name, created);
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.flushHeaders(); // as model servers do: the stream is open before the first token is ready
+      const chunks = streamChunks(openAi, result, id, state.pipeline.name, created);
+      for (let i = 0; i < chunks.length; i++) {
+        if (raw.destroyed) return;
+        if (control.streamTokenDelayMs > 0) await sleep(control.streamTokenDelayMs);
+        if (control.streamFailAfterTokens !== null && i === control.streamFailAfterTokens) {
+          raw.socket?.destroy(); // the model server dies mid-stream, after the earlier tokens went out
+          return;
+        }
+        raw.write(`data: ${JSON.stringify(chunks[i])}\n\n`);
+      }
+      raw.end('data: [DONE]\n\n');
+    });
+  }
+
+  app.post('/v1/api/pipelines/infer/:deployment/:pipeline', async (request, reply) => {
+    const state = await deployedPipeline(request, reply);
+    if (!state) return reply;
+    if (state.pipeline.model === 'openai') return reply.code(400).send({ status: 400, error: 'use the openai/v1 endpoints of this pipeline' });
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
 
     const started = process.hrtime.bigint();
     const contentType = mediaType(request.headers['content-type']);
@@ -396,7 +455,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const parsedAt = process.hrtime.bigint();
     let outputs: Record<string, unknown[]>[];
     try {
-      outputs = inputs.map((row, index) => runModel(state.pipeline.model, row, index));
+      outputs = inputs.map((row, index) => runModel(state.pipeline.model as ModelKind, row, index));
     } catch (error) {
       return reply.code(400).send({ status: 400, error: (error as Error).message });
     }
@@ -417,7 +476,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const accept = mediaType(request.headers.accept);
     const wantsArrow = accept === 'application/vnd.apache.arrow.file' || ((accept === '' || accept === '*/*') && inputTable !== null);
     if (wantsArrow) {
-      const table = recordsToTable(answer, { schema: ANSWER_TYPES[state.pipeline.model] });
+      const table = recordsToTable(answer, { schema: ANSWER_TYPES[state.pipeline.model as ModelKind] });
       return reply.header('content-type', 'application/vnd.apache.arrow.file').send(Buffer.from(tableToIPC(table, 'file')));
     }
     if (accept !== '' && accept !== '*/*' && accept !== 'application/json') {
