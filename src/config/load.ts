@@ -142,7 +142,8 @@ function secretRef(
     return { source: 'file', path: absolute };
   }
   if (inline !== undefined && inline !== '') return { source: 'inline', value: inline };
-  if (required) problems.push({ path, message: `is required (or ${path.split('.').pop()}File)` });
+  // Already reported when it came from a missing environment variable.
+  if (required && !problems.some((p) => p.path === path)) problems.push({ path, message: `is required (or ${path.split('.').pop()}File)` });
   return null;
 }
 

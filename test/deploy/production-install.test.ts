@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
+import { call, infer } from '../helpers/http.ts';
+import { ROOT, spawnServer } from '../helpers/process.ts';
+import { useSimulator } from '../helpers/simulator.ts';
+import { ccfraudBody } from '../helpers/data.ts';
+
+const run = promisify(execFile);
+
+test("the Dockerfile's runtime stage: production-only install of the built package starts and turns ready", async (t) => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  assert.match(dockerfile, /RUN npm ci --omit=dev/);
+  assert.match(dockerfile, /^USER node$/m);
+  assert.match(dockerfile, /^ENTRYPOINT \["node", "dist\/main\.js"\]$/m, 'exec form, so signals reach Node');
+
+  const app = mkdtempSync(join(tmpdir(), 'gw-runtime-'));
+  t.after(() => rmSync(app, { recursive: true, force: true }));
+  // Build stage: compile with the dev toolchain.
+  await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(app, 'dist')], { cwd: ROOT });
+  // Runtime stage: exactly the files the Dockerfile copies, then production dependencies only.
+  for (const file of ['package.json', 'package-lock.json', 'config.example.yaml', 'bin']) cpSync(join(ROOT, file), join(app, file), { recursive: true });
+  await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 240_000 });
+  const installed = JSON.parse((await run('npm', ['ls', '--omit=dev', '--json', '--depth=0'], { cwd: app })).stdout) as { dependencies: Record<string, unknown> };
+  assert.ok(!('typescript' in installed.dependencies) && !('tsx' in installed.dependencies), 'no dev dependencies in the image');
+  assert.ok('fastify' in installed.dependencies);
+
+  const simulator = await useSimulator(t);
+  writeFileSync(join(app, 'config.yaml'), [
+    'server: { host: 127.0.0.1, port: 0 }',
+    `wallaroo: { url: "${simulator.url}", auth: { clientSecretFile: ./secret } }`,
+    'pipelines: [{ name: ccfraud, workspace: demo }]',
+  ].join('\n'));
+  writeFileSync(join(app, 'secret'), DEFAULT_CLIENT_SECRET);
+  const server = await spawnServer(t, [process.execPath, join(app, 'dist/main.js'), 'serve', '--config', join(app, 'config.yaml')], { NODE_ENV: 'production' }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
+  const url = server.match[1]!;
+  let ready = 0;
+  for (let i = 0; i < 50 && ready !== 200; i++) {
+    ready = (await call(`${url}/readyz`)).status;
+    if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(ready, 200);
+  assert.equal((await infer(url, 'ccfraud', ccfraudBody())).status, 200);
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
