@@ -89,6 +89,13 @@ function toPath(pointer: string): string {
     .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
 }
 
+/** Paths whose values are secrets (or may embed one, like a Redis URL with a password): never echoed. */
+const SECRET_PATH = /(secret|password|token|redisurl)$/i;
+
+function shown(path: string, value: unknown): string {
+  return SECRET_PATH.test(path) ? '(value hidden)' : JSON.stringify(value);
+}
+
 function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {
   const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const problems: ConfigProblem[] = [];
@@ -105,7 +112,7 @@ function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {
         path,
         message: literals.length
           ? `must be one of ${literals.join(', ')}`
-          : `has an invalid value ${JSON.stringify(error.data)}${nullable ? ' (or leave it null)' : ''}`,
+          : `has an invalid value ${shown(path, error.data)}${nullable ? ' (or leave it null)' : ''}`,
       });
     } else if (unionPaths.has(error.instancePath)) {
       continue; // a failed branch of a union already reported as one problem above
@@ -113,7 +120,7 @@ function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {
       const key = (error.params as { missingProperty: string }).missingProperty;
       problems.push({ path: path ? `${path}.${key}` : key, message: 'is required' });
     } else {
-      problems.push({ path, message: `${error.message ?? 'is invalid'} (got ${JSON.stringify(error.data)})` });
+      problems.push({ path, message: `${error.message ?? 'is invalid'} (got ${shown(path, error.data)})` });
     }
   }
   return problems;

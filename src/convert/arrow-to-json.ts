@@ -1,5 +1,6 @@
-import { type Data, type DataType, makeVector, type Table, tableFromIPC, Type } from 'apache-arrow';
+import { type Data, type DataType, makeVector, type RecordBatch, RecordBatchFileReader, Table, tableFromIPC, Type } from 'apache-arrow';
 import { GatewayError } from '../errors.ts';
+import './flatbuffer-guard.ts';
 
 /**
  * Arrow -> pandas-records JSON, as pandas `to_json(orient="records")` writes Wallaroo's answers: structs as
@@ -368,6 +369,93 @@ export function tableToJson(table: Table): string {
   return tableToJsonBytes(table).toString('utf8');
 }
 
+/**
+ * apache-arrow does not check a batch's buffers against the lengths its metadata declares. A corrupted length
+ * or offset would then send a reader over billions of elements, so every column is checked before use:
+ * lengths fit the buffers, offsets rise monotonically and stay within the child, recursively.
+ */
+function validateData(data: Data, path: string): void {
+  const type = data.type as DataType;
+  const { length } = data;
+  const fail = (what: string): never => {
+    throw new GatewayError('GW_INVALID_ARROW', `the Arrow IPC body is inconsistent: column "${path}" ${what}`);
+  };
+  if (!Number.isInteger(length) || length < 0 || data.offset < 0) fail(`has length ${length}`);
+  if (data.nullBitmap && data.nullBitmap.length > 0 && data.nullBitmap.length * 8 < data.offset + length) fail('has a short validity bitmap');
+  const checkOffsets = (offsets: ArrayLike<number | bigint> | undefined, limit: number) => {
+    if (!offsets || offsets.length < length + 1) return fail('has too few offsets');
+    let previous = Number(offsets[0]);
+    if (previous < 0) fail('has a negative offset');
+    for (let i = 1; i <= length; i++) {
+      const next = Number(offsets[i]);
+      if (next < previous) fail('has decreasing offsets');
+      previous = next;
+    }
+    if (previous > limit) fail(`has offsets past its ${limit} values`);
+  };
+  switch (type.typeId) {
+    case Type.Int:
+    case Type.Float:
+    case Type.Timestamp:
+    case Type.Date:
+    case Type.Time:
+    case Type.Decimal:
+    case Type.Duration:
+    case Type.FixedSizeBinary: {
+      const stride = (type as unknown as { byteWidth?: number }).byteWidth && type.typeId === Type.FixedSizeBinary ? (type as unknown as { byteWidth: number }).byteWidth : data.stride;
+      if (data.values && data.values.length < length * stride) fail(`has ${data.values.length} values for ${length} rows`);
+      break;
+    }
+    case Type.Bool:
+      if (data.values && data.values.length * 8 < data.offset + length) fail('has a short bit buffer');
+      break;
+    case Type.Utf8:
+    case Type.LargeUtf8:
+    case Type.Binary:
+    case Type.LargeBinary:
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, (data.values as Uint8Array | undefined)?.length ?? 0);
+      break;
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map:
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, data.children[0]?.length ?? 0);
+      break;
+    case Type.FixedSizeList: {
+      const size = (type as unknown as { listSize: number }).listSize;
+      if ((data.children[0]?.length ?? 0) < length * size) fail(`has ${data.children[0]?.length ?? 0} values for ${length} lists of ${size}`);
+      break;
+    }
+    case Type.Struct:
+      for (const child of data.children) if (child.length < length) fail(`has a field shorter than ${length} rows`);
+      break;
+    default:
+      break;
+  }
+  type.children?.forEach((field, i) => {
+    const child = data.children[i];
+    if (child) validateData(child, `${path}.${field.name}`);
+  });
+}
+
+/**
+ * Reads an Arrow file batch by batch through its footer. apache-arrow's iterating file reader loops forever when
+ * a corrupted footer points a block at a message that is not a record batch (found by fuzzing); reading each
+ * block by index cannot loop, and a bad block becomes a coded error.
+ */
+function readArrowFile(bytes: Uint8Array): Table {
+  const reader = RecordBatchFileReader.from(bytes);
+  reader.open();
+  const { schema } = reader;
+  if (!schema) throw new GatewayError('GW_INVALID_ARROW', 'the Arrow IPC file has no schema');
+  const batches: RecordBatch[] = [];
+  for (let index = 0; index < reader.numRecordBatches; index++) {
+    const batch = reader.readRecordBatch(index) as RecordBatch | null; // sync: the source is a byte array
+    if (!batch) throw new GatewayError('GW_INVALID_ARROW', `record batch ${index} of the Arrow IPC file is missing or corrupt`);
+    batches.push(batch);
+  }
+  return batches.length > 0 ? new Table(batches) : new Table(schema);
+}
+
 const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 
 /** Reads an Arrow IPC file or stream; anything unreadable becomes GW_INVALID_ARROW, never an uncaught throw. */
@@ -383,10 +471,13 @@ export function readArrow(bytes: Uint8Array): Table {
   }
   let table: Table;
   try {
-    table = tableFromIPC(bytes);
-    // Decoding is lazy in places: touch every batch so corruption surfaces here, inside the try.
-    for (const batch of table.batches) void batch.data.children.map((child) => child.nullCount);
+    table = isFile ? readArrowFile(bytes) : tableFromIPC(bytes);
+    for (const batch of table.batches) {
+      batch.data.children.forEach((child, i) => validateData(child, table.schema.fields[i]?.name ?? String(i)));
+      void batch.data.children.map((child) => child.nullCount); // lazily decoded: surface corruption here
+    }
   } catch (error) {
+    if (error instanceof GatewayError) throw error;
     throw new GatewayError('GW_INVALID_ARROW', `the Arrow IPC body could not be read: ${(error as Error).message}`);
   }
   if (table.schema.fields.length === 0 && isStream && bytes.byteLength > 8 && table.batches.length === 0 && table.numRows === 0) {
