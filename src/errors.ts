@@ -9,6 +9,7 @@ export const ERROR_CATALOG = {
   GW_PIPELINE_NOT_FOUND: { statusCode: 404, summary: 'The pipeline name in the path is not configured.' },
   GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The route exists but not for this HTTP method.' },
   GW_BAD_REQUEST: { statusCode: 400, summary: 'The request itself is malformed (headers, URL).' },
+  GW_URI_TOO_LONG: { statusCode: 414, summary: 'A path segment (such as the pipeline name) is longer than any configured one can be.' },
   GW_EMPTY_BODY: { statusCode: 400, summary: 'An inference request arrived without a body.' },
   GW_INVALID_JSON: { statusCode: 400, summary: 'The body is not valid JSON, or not pandas-records (an array of row objects).' },
   GW_JSON_TOO_DEEP: { statusCode: 400, summary: 'The JSON nests deeper than the converter allows.' },

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
@@ -142,6 +142,12 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     bodyLimit: config.server.bodyLimit,
     return503OnClosing: false,
+    // Router errors (bad URL encoding, overlong segments) never reach setErrorHandler: answer them in our
+    // format too, and never echo the offending path back.
+    frameworkErrors: (error, _request, reply) => {
+      const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'GW_URI_TOO_LONG' : 'GW_BAD_REQUEST';
+      void (reply as FastifyReply).code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
+    },
     forceCloseConnections: 'idle',
   });
 
@@ -192,6 +198,8 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     else request.log.debug(logFields, gatewayError.message);
     if (gatewayError.code === 'GW_INTERNAL') request.log.error({ reqId: request.id, err: error }, 'unexpected error');
     if (reply.sent || reply.raw.headersSent) return;
+    // A body left unread (too large, too slow) must not be parsed as the next request: close after answering.
+    if (!request.raw.readableEnded) reply.header('connection', 'close');
     void reply.code(gatewayError.statusCode).headers(gatewayError.headers).send(gatewayError.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

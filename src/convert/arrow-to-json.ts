@@ -472,6 +472,11 @@ export function readArrow(bytes: Uint8Array): Table {
   let table: Table;
   try {
     table = isFile ? readArrowFile(bytes) : tableFromIPC(bytes);
+    // Every column but a Null one needs at least a bit per row, so no honest body has more rows than 8 per
+    // byte; corrupt metadata claiming more would have the writer print millions of rows from nothing.
+    if (table.numRows > bytes.byteLength * 8 + 1024) {
+      throw new GatewayError('GW_INVALID_ARROW', `the Arrow IPC body declares ${table.numRows} rows in ${bytes.byteLength} bytes`);
+    }
     for (const batch of table.batches) {
       batch.data.children.forEach((child, i) => validateData(child, table.schema.fields[i]?.name ?? String(i)));
       void batch.data.children.map((child) => child.nullCount); // lazily decoded: surface corruption here

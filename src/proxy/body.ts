@@ -28,36 +28,35 @@ export async function readBody(source: Readable, limit: number, idleTimeoutMs: n
   let total = 0;
   for await (const chunk of withIdleTimeout(source, idleTimeoutMs)) {
     total += chunk.length;
-    if (total > limit) {
-      source.destroy();
-      throw tooLarge(limit);
-    }
+    if (total > limit) throw tooLarge(limit); // the rest stays unread; the connection closes after the 413
     chunks.push(chunk);
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
+/**
+ * The chunks of a request body, failing with GW_REQUEST_TIMEOUT when none arrives for `idleTimeoutMs`.
+ * The request is not destroyed on timeout: its socket must live to carry the 408 (sent with Connection: close).
+ */
 async function* withIdleTimeout(source: Readable, idleTimeoutMs: number): AsyncGenerator<Buffer> {
-  let timer: NodeJS.Timeout | null = null;
-  const arm = () => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      source.destroy(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`));
-    }, idleTimeoutMs);
-    timer.unref();
-  };
-  try {
-    arm();
-    for await (const chunk of source) {
-      arm();
-      yield chunk as Buffer;
+  const chunks = source.iterator({ destroyOnReturn: false });
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    });
+    let next: IteratorResult<unknown>;
+    try {
+      next = await Promise.race([chunks.next(), idle]);
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      const code = (error as { code?: string }).code;
+      throw new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${code ?? 'aborted'})`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
-  } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    const code = (error as { code?: string }).code;
-    throw new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${code ?? 'aborted'})`, { cause: error });
-  } finally {
-    if (timer) clearTimeout(timer);
+    if (next.done) return;
+    yield next.value as Buffer;
   }
 }
 
@@ -92,7 +91,6 @@ export class MeteredBody {
       this.complete = true;
     } catch (error) {
       this.failure = error instanceof GatewayError ? error : new GatewayError('GW_BAD_REQUEST', 'the request body could not be read');
-      this.source.destroy();
       throw this.failure;
     }
   }

@@ -19,6 +19,7 @@ export class ModelInputError extends Error {}
 
 function numbersIn(value: unknown, into: number[]): void {
   if (typeof value === 'number') into.push(value);
+  else if (typeof value === 'bigint') into.push(Number(value)); // int64 columns read from Arrow
   else if (Array.isArray(value) || ArrayBuffer.isView(value)) for (const v of Array.from(value as ArrayLike<unknown>)) numbersIn(v, into);
   else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) numbersIn(v, into);
 }

@@ -1,0 +1,49 @@
+import { connect } from 'node:net';
+
+/**
+ * Writes raw bytes to a server and collects what it answers within `waitMs` (for requests no HTTP client will
+ * send: lying Content-Length, stalled bodies). Resolves with the text, whether the server closed first, and
+ * when the first byte of the answer came.
+ */
+export function rawExchange(url: string, chunks: Array<string | Buffer>, options: { waitMs: number; gapMs?: number }): Promise<{ text: string; closed: boolean; ms: number }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    let closed = false;
+    let firstByteAt: number | null = null;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ text, closed, ms: (firstByteAt ?? Date.now()) - started });
+    };
+    const timer = setTimeout(finish, options.waitMs);
+    socket.on('data', (data) => {
+      firstByteAt ??= Date.now();
+      text += data.toString('latin1');
+    });
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? finish() : reject(error)));
+    socket.on('connect', async () => {
+      for (const chunk of chunks) {
+        if (socket.destroyed) return;
+        socket.write(chunk);
+        if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
+      }
+    });
+  });
+}
+
+export function statusOf(text: string): number {
+  return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
+}
+
+export function jsonBodyOf(text: string): Record<string, unknown> {
+  const body = text.slice(text.indexOf('\r\n\r\n') + 4);
+  const start = body.indexOf('{');
+  return JSON.parse(body.slice(start, body.lastIndexOf('}') + 1)) as Record<string, unknown>;
+}
