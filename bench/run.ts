@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchConversion, printConversion } from './conversion.ts';
+import { benchProxies, printProxies } from './proxy.ts';
 
-/** `npm run bench`: bounded, loopback only. Prints a table and writes bench/results.json. */
+/** `npm run bench [conversion|proxy]`: bounded (about two minutes), loopback only; prints and writes bench/results.json. */
 const only = process.argv[2];
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 
@@ -10,6 +11,11 @@ if (!only || only === 'conversion') {
   const conversion = benchConversion();
   printConversion(conversion);
   results.conversion = conversion;
+}
+if (!only || only === 'proxy') {
+  const proxies = await benchProxies();
+  printProxies(proxies);
+  results.proxy = proxies;
 }
 
 const file = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -22,16 +22,43 @@ function tooLarge(limit: number): GatewayError {
 
 /**
  * Reads a whole body, at most `limit` bytes, failing if no byte arrives for `idleTimeoutMs` (slow-loris).
+ * Event-driven with one refreshed timer: this runs for nearly every request. The request is never destroyed
+ * here, so its socket lives to carry the error answer (sent with Connection: close).
  */
-export async function readBody(source: Readable, limit: number, idleTimeoutMs: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of withIdleTimeout(source, idleTimeoutMs)) {
-    total += chunk.length;
-    if (total > limit) throw tooLarge(limit); // the rest stays unread; the connection closes after the 413
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+export function readBody(source: Readable, limit: number, idleTimeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (error: GatewayError | null) => {
+      clearTimeout(timer);
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      source.off('aborted', onAborted);
+      if (error) {
+        source.pause();
+        reject(error);
+      } else {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) return finish(tooLarge(limit)); // the rest stays unread; the connection closes after the 413
+      chunks.push(chunk);
+      timer.refresh();
+    };
+    const onEnd = () => finish(null);
+    const onError = (error: Error) =>
+      finish(new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${(error as NodeJS.ErrnoException).code ?? 'aborted'})`, { cause: error }));
+    const onAborted = () => finish(new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection while sending'));
+    const timer = setTimeout(() => finish(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    if (source.readableEnded) return finish(null);
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    source.once('aborted', onAborted);
+  });
 }
 
 /**

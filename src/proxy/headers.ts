@@ -34,7 +34,10 @@ export function requestIdFrom(header: string | string[] | undefined): string {
 }
 
 /** Names listed in Connection (RFC 9110 7.6.1), lower-cased. */
-export function connectionListed(connection: string | string[] | undefined): Set<string> {
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
+export function connectionListed(connection: string | string[] | undefined): ReadonlySet<string> {
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return NONE_LISTED;
   const listed = new Set<string>();
   for (const value of ([] as string[]).concat(connection ?? [])) {
     for (const name of value.split(',')) {

@@ -164,8 +164,11 @@ export class UpstreamClient {
     // undici's own timers tick at about one second; this one is exact, and covers the wait for the answer's
     // headers only (a streamed answer is then guarded by bodyTimeout, idle time between chunks).
     const attempt = new AbortController();
-    const timeout = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: timed out waiting for Wallaroo (limit ${pipeline.timeoutMs} ms)`);
-    const timer = setTimeout(() => attempt.abort(timeout), pipeline.timeoutMs);
+    let timeout: GatewayError | null = null; // built only when it fires: an Error captures a stack, costly per request
+    const timer = setTimeout(() => {
+      timeout = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: timed out waiting for Wallaroo (limit ${pipeline.timeoutMs} ms)`);
+      attempt.abort(timeout);
+    }, pipeline.timeoutMs);
     const onCallerGone = () => attempt.abort(signal.reason);
     signal.addEventListener('abort', onCallerGone, { once: true });
     try {
@@ -187,7 +190,7 @@ export class UpstreamClient {
     } catch (error) {
       if (body instanceof MeteredBody && body.failure) throw body.failure;
       if (signal.aborted) throw new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause: error });
-      const failure = attempt.signal.reason === timeout ? timeout : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
+      const failure = timeout !== null && attempt.signal.reason === timeout ? (timeout as GatewayError) : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);
       throw failure;
     } finally {

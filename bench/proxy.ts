@@ -1,0 +1,315 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+
+/**
+ * Proxy overhead, measured in one run against the same upstream and the same load: (a) the upstream directly,
+ * (b) a bare @fastify/http-proxy, (c) nginx when installed, (d) a minimal node:http + undici Pool forwarder,
+ * (e) wallaroo-gateway with tokens, discovery cache and metrics on. Servers run on CPU 0, the load generator
+ * on CPU 1 (taskset), one proxy at a time. Loopback only; every run is bounded in time.
+ */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const CONNECTIONS = 50;
+const SATURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const FIXED_RATE = 1_000;
+const FIXED_SECONDS = 5;
+const TASKSET = existsSync('/usr/bin/taskset');
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export interface TargetResult {
+  name: string;
+  skipped?: string;
+  saturation?: LoadResult;
+  fixedRate?: LoadResult;
+}
+
+export interface ProxyBenchResult {
+  bodyBytes: number;
+  connections: number;
+  pinned: boolean;
+  targets: TargetResult[];
+  ratios: Record<string, number | null>;
+  addedLatencyAt1000: { p50Ms: number; p99Ms: number } | null;
+  steadyState: { tokenCalls: number; mlopsCalls: number };
+  memory: { rssAfterLoadMb: number; rssBefore200MbMb: number; rssPeakDuring200MbMb: number; uploadStatus: number };
+  targetsMet: Record<string, boolean>;
+}
+
+// A 1.2 KB pandas-records body: three ccfraud rows.
+const ROW = { tensor: Array.from({ length: 29 }, (_, i) => Math.round(Math.cos(i) * 1e8) / 1e8) };
+const BODY = JSON.stringify([ROW, ROW, ROW]);
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function pinned(command: string[], cpu: number): string[] {
+  return TASKSET ? ['taskset', '-c', String(cpu), ...command] : command;
+}
+
+/** Starts a server process that prints "listening PORT"; returns its port. */
+async function startServer(command: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const [file, ...args] = pinned(command, 0);
+  const child = spawn(file!, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${command.join(' ')} did not start: ${output}`)), 30_000);
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      const match = /listening (\d+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.resume();
+        resolve({ child, port: Number(match[1]) });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${command.join(' ')} exited ${code}: ${output}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const response = await request(url);
+      await response.body.dump();
+      if (response.statusCode === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+async function load(url: string, seconds: number, rate?: number): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'content-type': 'application/json; format=pandas-records' },
+    body: BODY,
+    ...(rate ? { overallRate: rate } : {}),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+async function measure(name: string, url: string): Promise<TargetResult> {
+  await load(url, 2); // warm-up: JIT, connection pools, caches
+  const saturation = await load(url, SATURATION_SECONDS);
+  const fixedRate = await load(url, FIXED_SECONDS, FIXED_RATE);
+  return { name, saturation, fixedRate };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function nginxBinary(): string | null {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/bin/nginx']) if (existsSync(candidate)) return candidate;
+  return null;
+}
+
+async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; port: number } | null> {
+  const binary = nginxBinary();
+  if (!binary) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream wallaroo { server 127.0.0.1:${upstreamPort}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 100000;
+    location /pipelines/ccfraud/infer {
+      proxy_pass http://wallaroo/v1/api/pipelines/infer/ccfraud-1/ccfraud;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "Bearer bench.token.value";
+    }
+  }
+}
+`);
+  const [file, ...args] = pinned([binary, '-p', dir, '-c', join(dir, 'nginx.conf')], 0);
+  const child = spawn(file!, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { child, port };
+}
+
+async function startGateway(upstreamPort: number): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'gateway.yaml'), [
+    `server: { host: 127.0.0.1, port: ${port}, bodyLimit: 256MiB }`,
+    `wallaroo: { url: "http://127.0.0.1:${upstreamPort}", auth: { clientSecret: bench } }`,
+    'pipelines: [{ name: ccfraud, workspace: demo, maxConcurrency: 256 }]',
+    'logging: { level: info }',
+  ].join('\n'));
+  // Logs go where production would send them: a file descriptor the gateway writes to (here /dev/null).
+  const [file, ...args] = pinned([process.execPath, '--import', 'tsx', 'src/main.ts', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
+  const child = spawn(file!, args, { cwd: ROOT, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
+  await waitReady(`http://127.0.0.1:${port}/readyz`);
+  return { child, port, metricsPort: port };
+}
+
+async function counts(upstreamPort: number): Promise<{ token: number; mlops: number }> {
+  const response = await request(`http://127.0.0.1:${upstreamPort}/_counts`);
+  return (await response.body.json()) as { token: number; mlops: number };
+}
+
+/** Streams `megabytes` through the gateway while sampling its RSS: a passthrough must not buffer. */
+async function streamLargeBody(gatewayPort: number, pid: number, megabytes: number): Promise<{ before: number; peak: number; status: number }> {
+  const before = rssMb(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 50);
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const total = megabytes * 1024 * 1024;
+  let sent = 0;
+  const body = new Readable({
+    read() {
+      if (sent >= total) return this.push(null);
+      sent += chunk.length;
+      this.push(chunk);
+    },
+  });
+  const response = await request(`http://127.0.0.1:${gatewayPort}/pipelines/ccfraud/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(total) },
+    body,
+    bodyTimeout: 120_000,
+    headersTimeout: 120_000,
+  });
+  await response.body.dump();
+  clearInterval(sampler);
+  return { before, peak, status: response.statusCode };
+}
+
+export async function benchProxies(): Promise<ProxyBenchResult> {
+  if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' }); // the load generator
+  const upstream = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/upstream.ts']);
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const targets: TargetResult[] = [];
+  let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
+  let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
+  try {
+    targets.push(await measure('direct', `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud`));
+
+    const bare = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/bare-proxy.ts', upstreamUrl]);
+    targets.push(await measure('bare @fastify/http-proxy', `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer`));
+    await stop(bare.child);
+
+    const nginx = await startNginx(upstream.port);
+    if (nginx) {
+      targets.push(await measure('nginx', `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer`));
+      await stop(nginx.child);
+    } else {
+      targets.push({ name: 'nginx', skipped: 'nginx not installed (apt-get install nginx-light)' });
+    }
+
+    const minimal = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/min-forwarder.ts', upstreamUrl]);
+    targets.push(await measure('minimal undici forwarder', `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer`));
+    await stop(minimal.child);
+
+    const gateway = await startGateway(upstream.port);
+    const gatewayUrl = `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer`;
+    await load(gatewayUrl, 2); // warm-up fetches the token and discovers the URL
+    const before = await counts(upstream.port);
+    const saturation = await load(gatewayUrl, SATURATION_SECONDS);
+    const fixedRate = await load(gatewayUrl, FIXED_SECONDS, FIXED_RATE);
+    const after = await counts(upstream.port);
+    targets.push({ name: 'wallaroo-gateway', saturation, fixedRate });
+    steadyState = { tokenCalls: after.token - before.token, mlopsCalls: after.mlops - before.mlops };
+    const rssAfterLoad = rssMb(gateway.child.pid!);
+    const upload = await streamLargeBody(gateway.port, gateway.child.pid!, 200);
+    memory = { rssAfterLoadMb: rssAfterLoad, rssBefore200MbMb: upload.before, rssPeakDuring200MbMb: upload.peak, uploadStatus: upload.status };
+    await stop(gateway.child);
+  } finally {
+    await stop(upstream.child);
+  }
+
+  const rps = (name: string) => targets.find((t) => t.name === name)?.saturation?.rps ?? null;
+  const gatewayRps = rps('wallaroo-gateway')!;
+  const ratio = (name: string) => (rps(name) ? gatewayRps / rps(name)! : null);
+  const direct = targets.find((t) => t.name === 'direct')!.fixedRate!;
+  const gatewayFixed = targets.find((t) => t.name === 'wallaroo-gateway')!.fixedRate!;
+  const addedLatencyAt1000 = { p50Ms: gatewayFixed.p50 - direct.p50, p99Ms: gatewayFixed.p99 - direct.p99 };
+  const ratios = {
+    'gateway/direct': ratio('direct'),
+    'gateway/bare-proxy': ratio('bare @fastify/http-proxy'),
+    'gateway/minimal-forwarder': ratio('minimal undici forwarder'),
+    'gateway/nginx': ratio('nginx'),
+  };
+  return {
+    bodyBytes: Buffer.byteLength(BODY),
+    connections: CONNECTIONS,
+    pinned: TASKSET,
+    targets,
+    ratios,
+    addedLatencyAt1000,
+    steadyState,
+    memory,
+    targetsMet: {
+      'throughput >= 1.5x bare @fastify/http-proxy': (ratios['gateway/bare-proxy'] ?? 0) >= 1.5,
+      'throughput >= 0.9x minimal forwarder': (ratios['gateway/minimal-forwarder'] ?? 0) >= 0.9,
+      'added p50 <= 0.5 ms at 1,000 req/s': addedLatencyAt1000.p50Ms <= 0.5,
+      'added p99 <= 2 ms at 1,000 req/s': addedLatencyAt1000.p99Ms <= 2,
+      'zero token and MLOps calls in steady state': steadyState.tokenCalls === 0 && steadyState.mlopsCalls === 0,
+      'RSS flat while 200 MB streams through (< +64 MB)': memory.rssPeakDuring200MbMb - memory.rssBefore200MbMb < 64,
+    },
+  };
+}
+
+export function printProxies(result: ProxyBenchResult): void {
+  console.log(`\nProxy overhead: ${result.connections} connections, ${result.bodyBytes} B pandas-records body, servers ${result.pinned ? 'on CPU 0, load on CPU 1' : 'unpinned (no taskset)'}`);
+  console.log(`  ${'target'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}   @1000/s ${'p50'.padStart(5)} ${'p99'.padStart(5)}  errors`);
+  for (const target of result.targets) {
+    if (target.skipped) {
+      console.log(`  ${target.name.padEnd(28)} skipped: ${target.skipped}`);
+      continue;
+    }
+    const s = target.saturation!;
+    const f = target.fixedRate!;
+    console.log(`  ${target.name.padEnd(28)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(2).padStart(7)} ${s.p99.toFixed(2).padStart(7)}           ${f.p50.toFixed(2).padStart(5)} ${f.p99.toFixed(2).padStart(5)}  ${s.errors + s.non2xx + f.errors + f.non2xx}`);
+  }
+  for (const [name, value] of Object.entries(result.ratios)) console.log(`  ${name.padEnd(28)} ${value === null ? 'n/a' : `${value.toFixed(2)}x`}`);
+  if (result.addedLatencyAt1000) console.log(`  added latency at 1,000 req/s vs direct: p50 ${result.addedLatencyAt1000.p50Ms.toFixed(2)} ms, p99 ${result.addedLatencyAt1000.p99Ms.toFixed(2)} ms`);
+  console.log(`  steady state: ${result.steadyState.tokenCalls} token calls, ${result.steadyState.mlopsCalls} MLOps calls`);
+  const m = result.memory;
+  console.log(`  gateway RSS: ${m.rssAfterLoadMb.toFixed(0)} MB after the load run; ${m.rssBefore200MbMb.toFixed(0)} -> peak ${m.rssPeakDuring200MbMb.toFixed(0)} MB while a 200 MB body streamed through (status ${m.uploadStatus})`);
+  for (const [target, met] of Object.entries(result.targetsMet)) console.log(`  target ${met ? 'met    ' : 'NOT met'}  ${target}`);
+}
