@@ -1,5 +1,5 @@
 import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CircuitState } from '../limits/breaker.ts';
 import type { PipelineConfig } from '../config/load.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
@@ -47,6 +47,13 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     const count = (inflight.get(name) ?? 0) + delta;
     inflight.set(name, count);
     onInflightChange(name, count);
+  };
+  /** The request's configured pipeline, counted in flight until its answer is fully sent (streams outlive handlers). */
+  const trackedPipeline = (request: FastifyRequest, reply: FastifyReply): PipelineConfig => {
+    const pipeline = pipelineFor(pipelines, request);
+    track(pipeline.name, 1);
+    reply.raw.once('close', () => track(pipeline.name, -1));
+    return pipeline;
   };
 
   const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
@@ -119,13 +126,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
         params: nameParam,
         response: errorResponses,
       },
-    }, async (request, reply) => {
-      const pipeline = pipelineFor(pipelines, request);
-      track(pipeline.name, 1);
-      // In flight until the answer is fully sent (a streamed answer outlives the handler).
-      reply.raw.once('close', () => track(pipeline.name, -1));
-      return forwarder.infer(pipeline, request, reply, request.stats);
-    });
+    }, async (request, reply) => forwarder.infer(trackedPipeline(request, reply), request, reply, request.stats));
 
     for (const endpoint of ['completions', 'chat/completions'] as OpenAiEndpoint[]) {
       scope.post(`/pipelines/:name/openai/v1/${endpoint}`, {
@@ -136,12 +137,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
           params: nameParam,
           response: errorResponses,
         },
-      }, async (request, reply) => {
-        const pipeline = pipelineFor(pipelines, request);
-        track(pipeline.name, 1);
-        reply.raw.once('close', () => track(pipeline.name, -1));
-        return options.openAi.forward(pipeline, endpoint, request, reply, request.stats);
-      });
+      }, async (request, reply) => options.openAi.forward(trackedPipeline(request, reply), endpoint, request, reply, request.stats));
     }
   });
 }
