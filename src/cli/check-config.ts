@@ -1,4 +1,4 @@
-import { ConfigError, loadConfigFile } from '../config/load.ts';
+import { loadConfigOrReport } from './config-file.ts';
 
 /** Validates a config file; prints every problem with its path. Returns the exit code. */
 export function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
@@ -6,15 +6,8 @@ export function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv, ou
     err.write('check-config needs --config FILE (or WALLAROO_GATEWAY_CONFIG)\n');
     return 2;
   }
-  try {
-    const config = loadConfigFile(file, env);
-    out.write(`${file}: valid (${config.pipelines.length} pipeline${config.pipelines.length === 1 ? '' : 's'}: ${config.pipelines.map((p) => p.name).join(', ')})\n`);
-    return 0;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      err.write(`${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const config = loadConfigOrReport(file, env, err);
+  if (!config) return 1;
+  out.write(`${file}: valid (${config.pipelines.length} pipeline${config.pipelines.length === 1 ? '' : 's'}: ${config.pipelines.map((p) => p.name).join(', ')})\n`);
+  return 0;
 }
