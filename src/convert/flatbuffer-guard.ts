@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
 
 /**
- * Arrow IPC metadata is flatbuffers, and apache-arrow trusts the vector lengths it reads there: one corrupted
- * byte can declare a vector of two billion fields, and decoding then loops "forever" on the event loop — one
- * bad request would stall every other caller (found by the fuzz test). A valid vector can never hold more
- * elements than its buffer has bytes, so lengths beyond that are refused where every decoder reads them.
- * apache-arrow's ESM and CJS builds both load flatbuffers' single CommonJS entry, so this covers both.
+ * Defence in depth. Arrow IPC metadata is flatbuffers, and apache-arrow trusts the vector lengths it reads
+ * there: a corrupted length could declare two billion schema fields or buffers, and decoding would then loop
+ * for minutes on the event loop, stalling every other caller. A valid vector can never hold more elements than
+ * its buffer has bytes, so longer ones are refused where every decoder reads them. (The hangs the fuzz test
+ * did find are handled in arrow-to-json.ts.) apache-arrow's ESM and CJS builds both load flatbuffers' single
+ * CommonJS entry, so this covers both.
  */
 interface ByteBufferLike {
   readInt32(offset: number): number;
