@@ -6,19 +6,21 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 
 /**
  * Proxy overhead, measured in one run against the same upstream and the same load: (a) the upstream directly,
  * (b) a bare @fastify/http-proxy, (c) nginx when installed, (d) a minimal node:http + undici Pool forwarder,
  * (e) wallaroo-gateway with tokens, discovery cache and metrics on. Servers run on CPU 0, the load generator
- * on CPU 1 (taskset), one proxy at a time. Loopback only; every run is bounded in time.
+ * on CPU 1 (taskset), measured in turn over alternating rounds (medians reported). Loopback only; every run is bounded in time.
  */
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const CONNECTIONS = 50;
-const SATURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const SATURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const FIXED_RATE = 1_000;
-const FIXED_SECONDS = 5;
+const FIXED_SECONDS = 3;
+/** Each target is measured this many times, in alternation with the others; the median round is reported. */
+const ROUNDS = 3;
 const TASKSET = existsSync('/usr/bin/taskset');
 
 export interface LoadResult {
@@ -107,7 +109,7 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
-async function load(url: string, seconds: number, rate?: number): Promise<LoadResult> {
+async function load(url: string, seconds: number): Promise<LoadResult> {
   const result = await autocannon({
     url,
     method: 'POST',
@@ -115,16 +117,63 @@ async function load(url: string, seconds: number, rate?: number): Promise<LoadRe
     duration: seconds,
     headers: { 'content-type': 'application/json; format=pandas-records' },
     body: BODY,
-    ...(rate ? { overallRate: rate } : {}),
   });
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
 }
 
-async function measure(name: string, url: string): Promise<TargetResult> {
-  await load(url, 2); // warm-up: JIT, connection pools, caches
-  const saturation = await load(url, SATURATION_SECONDS);
-  const fixedRate = await load(url, FIXED_SECONDS, FIXED_RATE);
-  return { name, saturation, fixedRate };
+/**
+ * Open-loop load at a fixed rate, evenly paced, latency in microseconds from each request's scheduled start.
+ * autocannon cannot measure this: its rate option sends each second's quota as a burst, and its latencies are
+ * whole milliseconds, too coarse for a half-millisecond target.
+ */
+export async function paced(url: string, rate: number, seconds: number): Promise<LoadResult> {
+  const target = new URL(url);
+  const pool = new Pool(target.origin, { connections: CONNECTIONS, pipelining: 1 });
+  const total = rate * seconds;
+  const latencies = new Float64Array(total);
+  let errors = 0;
+  let non2xx = 0;
+  let finished = 0;
+  const started = performance.now();
+  const fire = (index: number, scheduledAt: number, done: () => void) => {
+    pool
+      .request({ path: `${target.pathname}${target.search}`, method: 'POST', headers: { 'content-type': 'application/json; format=pandas-records' }, body: BODY })
+      .then(async (response) => {
+        await response.body.dump();
+        if (response.statusCode < 200 || response.statusCode >= 300) non2xx++;
+      })
+      .catch(() => errors++)
+      .finally(() => {
+        latencies[index] = performance.now() - scheduledAt;
+        if (++finished === total) done();
+      });
+  };
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    // Sends whatever is due, then yields to I/O: the load generator has its own CPU, so spinning is fine.
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((performance.now() - started) * rate) / 1000));
+      for (; sent < due; sent++) fire(sent, started + (sent * 1000) / rate, resolve);
+      if (sent < total) setImmediate(tick);
+    };
+    tick();
+  });
+  await pool.close();
+  const sorted = latencies.sort();
+  const at = (q: number) => Math.round(sorted[Math.min(total - 1, Math.floor(q * total))]! * 1000) / 1000;
+  return { rps: total / ((performance.now() - started) / 1000), p50: at(0.5), p99: at(0.99), errors, non2xx };
+}
+
+/** Per-figure median over rounds. */
+function medianRound(rounds: LoadResult[]): LoadResult {
+  const median = (pick: (r: LoadResult) => number) => rounds.map(pick).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+  return {
+    rps: median((r) => r.rps),
+    p50: median((r) => r.p50),
+    p99: median((r) => r.p99),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+  };
 }
 
 function rssMb(pid: number): number {
@@ -223,43 +272,48 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' }); // the load generator
   const upstream = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/upstream.ts']);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const children: ChildProcess[] = [];
   const targets: TargetResult[] = [];
   let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
   let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
   try {
-    targets.push(await measure('direct', `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud`));
-
+    // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
+    // patch of this shared machine then lands on all of them rather than on whichever ran at that moment.
+    const urls: Array<{ name: string; url: string }> = [{ name: 'direct', url: `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud` }];
     const bare = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/bare-proxy.ts', upstreamUrl]);
-    targets.push(await measure('bare @fastify/http-proxy', `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer`));
-    await stop(bare.child);
-
+    children.push(bare.child);
+    urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer` });
     const nginx = await startNginx(upstream.port);
     if (nginx) {
-      targets.push(await measure('nginx', `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer`));
-      await stop(nginx.child);
-    } else {
-      targets.push({ name: 'nginx', skipped: 'nginx not installed (apt-get install nginx-light)' });
+      children.push(nginx.child);
+      urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` });
     }
-
     const minimal = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/min-forwarder.ts', upstreamUrl]);
-    targets.push(await measure('minimal undici forwarder', `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer`));
-    await stop(minimal.child);
-
+    children.push(minimal.child);
+    urls.push({ name: 'minimal undici forwarder', url: `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer` });
     const gateway = await startGateway(upstream.port);
-    const gatewayUrl = `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer`;
-    await load(gatewayUrl, 2); // warm-up fetches the token and discovers the URL
+    children.push(gateway.child);
+    urls.push({ name: 'wallaroo-gateway', url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer` });
+
+    for (const { url } of urls) await load(url, 2); // warm-up: JIT, pools; the gateway fetches its token and URL
     const before = await counts(upstream.port);
-    const saturation = await load(gatewayUrl, SATURATION_SECONDS);
-    const fixedRate = await load(gatewayUrl, FIXED_SECONDS, FIXED_RATE);
+    const saturationRounds = new Map<string, LoadResult[]>(urls.map(({ name }) => [name, []]));
+    const pacedRounds = new Map<string, LoadResult[]>(urls.map(({ name }) => [name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const { name, url } of urls) saturationRounds.get(name)!.push(await load(url, SATURATION_SECONDS));
+      for (const { name, url } of urls) pacedRounds.get(name)!.push(await paced(url, FIXED_RATE, FIXED_SECONDS));
+    }
     const after = await counts(upstream.port);
-    targets.push({ name: 'wallaroo-gateway', saturation, fixedRate });
+    for (const { name } of urls) {
+      targets.push({ name, saturation: medianRound(saturationRounds.get(name)!), fixedRate: medianRound(pacedRounds.get(name)!) });
+      if (name === 'bare @fastify/http-proxy' && !nginx) targets.push({ name: 'nginx', skipped: 'nginx not installed (apt-get install nginx-light)' });
+    }
     steadyState = { tokenCalls: after.token - before.token, mlopsCalls: after.mlops - before.mlops };
     const rssAfterLoad = rssMb(gateway.child.pid!);
     const upload = await streamLargeBody(gateway.port, gateway.child.pid!, 200);
     memory = { rssAfterLoadMb: rssAfterLoad, rssBefore200MbMb: upload.before, rssPeakDuring200MbMb: upload.peak, uploadStatus: upload.status };
-    await stop(gateway.child);
   } finally {
-    await stop(upstream.child);
+    await Promise.all([...children, upstream.child].map(stop));
   }
 
   const rps = (name: string) => targets.find((t) => t.name === name)?.saturation?.rps ?? null;

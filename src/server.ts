@@ -152,17 +152,20 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   });
 
   app.decorateRequest('stats', null as never);
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (request, reply, done) => {
     request.stats = { route: request.routeOptions.config?.route ?? 'other' };
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // A request already in flight when draining began would otherwise leave its keep-alive socket open,
     // holding shutdown until the idle timeout.
     if (draining) reply.header('connection', 'close');
-    mirrorLegacyRateLimitHeaders(reply.getHeaders(), (name, value) => reply.header(name, value));
+    mirrorLegacyRateLimitHeaders((name) => reply.getHeader(name), (name, value) => reply.header(name, value));
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const { stats } = request;
     const pipeline = stats.pipeline ?? '';
     const seconds = reply.elapsedTime / 1000;
@@ -188,6 +191,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
       },
       'request',
     );
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -133,6 +133,35 @@ export function planConversion(
   return { inbound, upstreamRequest, upstreamResponse: wallarooFormat(outbound), outbound };
 }
 
+const PLAN_CACHE_ENTRIES = 256;
+const PLAN_CACHE_KEY_LIMIT = 512;
+const planCache = new Map<string, ConversionPlan>();
+
+/**
+ * planConversion, remembered: callers send the same few Content-Type/Accept pairs again and again, and parsing
+ * them showed in the hot-path profile. Only short, successfully planned pairs are kept, in a bounded map.
+ */
+export function cachedPlanConversion(
+  contentType: string | undefined,
+  accept: string | undefined,
+  upstreamFormat: 'passthrough' | 'arrow' | 'json',
+): ConversionPlan {
+  const key = `${upstreamFormat}\n${contentType === undefined ? '-' : `+${contentType}`}\n${accept === undefined ? '-' : `+${accept}`}`;
+  const known = planCache.get(key);
+  if (known) return known;
+  const plan = Object.freeze(planConversion(contentType, accept, upstreamFormat));
+  if (key.length <= PLAN_CACHE_KEY_LIMIT) {
+    if (planCache.size >= PLAN_CACHE_ENTRIES) planCache.clear();
+    planCache.set(key, plan);
+  }
+  return plan;
+}
+
+/** How many plans are remembered (for tests and debugging). */
+export function planCacheSize(): number {
+  return planCache.size;
+}
+
 export function needsRequestConversion(plan: ConversionPlan): boolean {
   return plan.inbound !== plan.upstreamRequest;
 }

@@ -99,9 +99,9 @@ export function rateLimitOptions(
 }
 
 /** Copies the draft-spec RateLimit-* headers to the X-RateLimit-* names many clients still read. */
-export function mirrorLegacyRateLimitHeaders(headers: Record<string, unknown>, set: (name: string, value: unknown) => void): void {
+export function mirrorLegacyRateLimitHeaders(get: (name: string) => unknown, set: (name: string, value: unknown) => void): void {
   for (const name of ['limit', 'remaining', 'reset']) {
-    const value = headers[`ratelimit-${name}`];
+    const value = get(`ratelimit-${name}`);
     if (value !== undefined) set(`x-ratelimit-${name}`, value);
   }
 }

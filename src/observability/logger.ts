@@ -32,6 +32,24 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
+// Like Envoy's access log: lines are batched and flushed on an interval, so a busy gateway makes one write per
+// few kilobytes rather than one per request, and a quiet one still shows each line within the interval.
+const LOG_BATCH_BYTES = 4096;
+const LOG_FLUSH_INTERVAL_MS = 100;
+
+/**
+ * Standard output, batched (see above). pino writes whatever is pending synchronously when the process exits,
+ * so only a SIGKILL can lose lines, at most one interval's worth.
+ */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+  if (destination) return pino(loggerOptions(level), destination);
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES });
+  setInterval(() => {
+    try {
+      stdout.flush();
+    } catch {
+      // the stream was closed at exit, after its last flush
+    }
+  }, LOG_FLUSH_INTERVAL_MS).unref();
+  return pino(loggerOptions(level), stdout);
 }

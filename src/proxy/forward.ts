@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/load.ts';
 import { readArrow } from '../convert/arrow-to-json.ts';
 import { convertBody } from '../convert/index.ts';
-import { type BodyFormat, MEDIA_TYPES, needsRequestConversion, needsResponseConversion, planConversion } from '../convert/negotiate.ts';
+import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import type { CircuitBreaker } from '../limits/breaker.ts';
 import type { ConcurrencyLimiter } from '../limits/concurrency.ts';
@@ -103,7 +103,7 @@ export class Forwarder {
   }
 
   infer(pipeline: PipelineConfig, request: FastifyRequest, reply: FastifyReply, stats: RequestStats): Promise<FastifyReply> {
-    const plan = planConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
+    const plan = cachedPlanConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
     const declared = declaredLength(request.headers['content-length']);
     assertWithinLimit(declared, this.deps.bodyLimit);
     return this.admit(pipeline, reply, stats, async (admission) => {
