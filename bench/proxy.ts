@@ -230,7 +230,7 @@ async function startGateway(upstreamPort: number): Promise<{ child: ChildProcess
     'logging: { level: info }',
   ].join('\n'));
   // Logs go where production would send them: a file descriptor the gateway writes to (here /dev/null).
-  const [file, ...args] = pinned([process.execPath, '--import', 'tsx', 'src/main.ts', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
+  const [file, ...args] = pinned([process.execPath, 'dist/main.js', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
   const child = spawn(file!, args, { cwd: ROOT, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return { child, port, metricsPort: port };
@@ -268,9 +268,22 @@ async function streamLargeBody(gatewayPort: number, pid: number, megabytes: numb
   return { before, peak, status: response.statusCode };
 }
 
+const SERVERS = 'bench/.build/servers';
+
+/**
+ * Every server runs compiled, as in production (the Dockerfile runs dist/main.js): code run through tsx carries
+ * a naming helper on every closure it creates, which would tax the closure-heavy gateway more than the baselines.
+ */
+function buildAll(): void {
+  const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', 'bench/tsconfig.servers.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
 export async function benchProxies(): Promise<ProxyBenchResult> {
   if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' }); // the load generator
-  const upstream = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/upstream.ts']);
+  buildAll();
+  const upstream = await startServer([process.execPath, `${SERVERS}/upstream.js`]);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
   const children: ChildProcess[] = [];
   const targets: TargetResult[] = [];
@@ -280,7 +293,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
     // patch of this shared machine then lands on all of them rather than on whichever ran at that moment.
     const urls: Array<{ name: string; url: string }> = [{ name: 'direct', url: `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud` }];
-    const bare = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/bare-proxy.ts', upstreamUrl]);
+    const bare = await startServer([process.execPath, `${SERVERS}/bare-proxy.js`, upstreamUrl]);
     children.push(bare.child);
     urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer` });
     const nginx = await startNginx(upstream.port);
@@ -288,7 +301,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
       children.push(nginx.child);
       urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` });
     }
-    const minimal = await startServer([process.execPath, '--import', 'tsx', 'bench/servers/min-forwarder.ts', upstreamUrl]);
+    const minimal = await startServer([process.execPath, `${SERVERS}/min-forwarder.js`, upstreamUrl]);
     children.push(minimal.child);
     urls.push({ name: 'minimal undici forwarder', url: `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer` });
     const gateway = await startGateway(upstream.port);
