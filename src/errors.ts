@@ -21,7 +21,7 @@ export const ERROR_CATALOG = {
   GW_REQUEST_TIMEOUT: { statusCode: 408, summary: 'The caller sent its body too slowly.' },
   GW_RATE_LIMITED: { statusCode: 429, summary: 'The caller exceeded its rate limit; see Retry-After and RateLimit-* headers.' },
   GW_RATE_LIMIT_UNAVAILABLE: { statusCode: 503, summary: 'The shared rate-limit store (Redis) is down and rateLimit.failOpen is false.' },
-  GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full.' },
+  GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full, or the gateway is shedding load (event-loop delay above server.maxEventLoopDelayMs).' },
   GW_CIRCUIT_OPEN: { statusCode: 503, summary: 'The pipeline failed repeatedly; the gateway fails fast during the cool-down.' },
   GW_DRAINING: { statusCode: 503, summary: 'The gateway is shutting down and takes no new requests.' },
   GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },

@@ -228,6 +228,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     onInflightChange: (pipeline, count) => metrics.inflight.set({ pipeline }, count),
     breakerState: (name) => limits.get(name)?.breaker.state ?? 'closed',
     rateLimit,
+    maxEventLoopDelayMs: config.server.maxEventLoopDelayMs,
   });
 
   let metricsApp: FastifyInstance | null = null;

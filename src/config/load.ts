@@ -34,7 +34,7 @@ export interface PipelineConfig {
 }
 
 export interface GatewayConfig {
-  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number };
+  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
   wallaroo: {
     url: string;
     origin: string;
@@ -255,6 +255,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       bodyLimit: parseSize(raw.server.bodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
+      maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
     },
     wallaroo: {
       url: base,

@@ -58,6 +58,7 @@ export const ConfigSchema = Type.Object(
       bodyLimit: Type.Union([Size], { default: '64MiB' }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
       shutdownGraceMs: Type.Integer({ minimum: 0, default: 25_000 }),
+      maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1_000 }),
     }),
     wallaroo: Type.Object(
       {

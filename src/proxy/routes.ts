@@ -1,4 +1,5 @@
 import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CircuitState } from '../limits/breaker.ts';
 import type { PipelineConfig } from '../config/load.ts';
@@ -27,6 +28,8 @@ export interface ProxyRoutesOptions {
   breakerState(pipeline: string): CircuitState;
   /** @fastify/rate-limit options for the inference routes, or null when no limit is configured. */
   rateLimit: RateLimitPluginOptions | null;
+  /** Shed inference requests while the mean event-loop delay exceeds this (ms); 0 turns shedding off. */
+  maxEventLoopDelayMs: number;
 }
 
 export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, request: FastifyRequest): PipelineConfig {
@@ -116,6 +119,18 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     // Leave the body unread: the forwarder streams it, or reads it under its own limits when converting.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    // Load shedding for the inference routes only: a saturated process answers new work with a quick 503
+    // rather than making every request in flight slower, while health and metrics keep answering (a liveness
+    // probe failing under load would restart the pod and move the load elsewhere). Before the rate limit, so
+    // a shed request does not use up its caller's quota.
+    if (options.maxEventLoopDelayMs > 0) {
+      await scope.register(underPressure, {
+        maxEventLoopDelay: options.maxEventLoopDelayMs,
+        // A rejection reaches the error handler, which answers in the gateway's error format.
+        pressureHandler: (_request, _reply, _type, delay) =>
+          Promise.reject(new GatewayError('GW_OVERLOADED', `the gateway is overloaded (event-loop delay ${Math.round(Number(delay))} ms); retry shortly`, { headers: { 'retry-after': '1' } })),
+      });
+    }
     if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
 
     scope.post('/pipelines/:name/infer', {
