@@ -41,12 +41,24 @@ export function elapsedFromTable(table: Table): number | null {
   return total / 1e9;
 }
 
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Seconds from a whole Wallaroo answer (pandas-records JSON or an Arrow file), or null. */
+export function elapsedFromAnswer(answer: Buffer, contentType: string | undefined): number | null {
+  const type = mediaType(contentType);
+  if (type === 'application/json') return elapsedFromJsonText(answer.subarray(0, JSON_SCAN_LIMIT).toString('utf8'));
+  if (type === 'application/vnd.apache.arrow.file') return elapsedFromTable(readArrow(answer));
+  return null;
+}
+
 /**
  * Watches a passthrough answer as it streams to the caller (an extra 'data' listener: no copy, no extra
  * stream on the hot path) and reports engine seconds once found.
  */
 export function watchEngineElapsed(body: Readable, contentType: string | undefined, onElapsed: (seconds: number) => void): void {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(contentType);
   if (type === 'application/json') {
     let seen = '';
     const onData = (chunk: Buffer) => {

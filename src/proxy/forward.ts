@@ -1,14 +1,13 @@
 import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/load.ts';
-import { readArrow } from '../convert/arrow-to-json.ts';
 import { convertBody } from '../convert/index.ts';
 import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import type { CircuitBreaker } from '../limits/breaker.ts';
 import type { ConcurrencyLimiter } from '../limits/concurrency.ts';
 import type { RetryBudget } from '../limits/retry-budget.ts';
-import { elapsedFromJsonText, elapsedFromTable, watchEngineElapsed } from '../observability/engine-elapsed.ts';
+import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-elapsed.ts';
 import { assertWithinLimit, declaredLength, MeteredBody, readBody } from './body.ts';
 import { callerResponseHeaders } from './headers.ts';
 import { readLimited, type RequestStats, UpstreamClient, type UpstreamBody, type UpstreamDeps } from './upstream.ts';
@@ -44,6 +43,13 @@ export interface Admission {
   retryBudget: RetryBudget;
   /** Takes a concurrency slot, held until the answer has gone out. */
   takeSlot(): Promise<void>;
+}
+
+/** Answers up to this size (declared by Content-Length) are read whole before they are sent on. */
+const SMALL_ANSWER_BYTES = 64 * 1024;
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Failures that say something about Wallaroo's health, for the circuit breaker. */
@@ -130,9 +136,7 @@ export class Forwarder {
         const answer = await readLimited(response.body, deps.responseLimit).catch((error: unknown) => {
           throw upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
         });
-        this.recordEngineElapsed(pipeline, stats, () =>
-          plan.upstreamResponse === 'json' ? elapsedFromJsonText(answer.subarray(0, 64 * 1024).toString('utf8')) : elapsedFromTable(readArrow(answer)),
-        );
+        this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse]));
         let converted: Buffer;
         try {
           converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, stats);
@@ -145,17 +149,30 @@ export class Forwarder {
           .headers(callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode, contentType: MEDIA_TYPES[plan.outbound] }))
           .send(converted);
       }
-      const length = Number(response.headers['content-length']);
-      if (Number.isFinite(length)) stats.bytesOut = length;
-      const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
-      if (Number.isFinite(length)) headers['content-length'] = String(length);
+      const length = declaredLength(firstHeader(response.headers['content-length']));
       const { body: answerBody } = response;
+      if (!Buffer.isBuffer(answerBody) && length !== null && length <= SMALL_ANSWER_BYTES) {
+        // Nearly every inference answer is small: read whole and sent in one write, it costs far less per
+        // request than piping a stream through the reply (README, Benchmarks). Larger answers stream.
+        // The declared length bounds what undici reads (more or fewer bytes fail the read).
+        const answer = await answerBody.arrayBuffer().then((bytes) => Buffer.from(bytes), (error: unknown) => {
+          throw admission.signal.aborted
+            ? new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause: error })
+            : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
+        });
+        stats.bytesOut = answer.length;
+        const sent = reply.code(response.statusCode).headers(callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode })).send(answer);
+        if (response.statusCode < 300) this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, firstHeader(response.headers['content-type'])));
+        return sent;
+      }
+      if (length !== null) stats.bytesOut = length;
+      const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
+      if (length !== null) headers['content-length'] = String(length);
       if (!Buffer.isBuffer(answerBody) && response.statusCode < 300) {
         // Watch the answer only once Fastify pipes it: a listener added earlier would start the flow too soon.
         reply.raw.once('pipe', (source) => {
           if (source !== answerBody) return;
-          const contentType = response.headers['content-type'];
-          watchEngineElapsed(answerBody, Array.isArray(contentType) ? contentType[0] : contentType, (seconds) =>
+          watchEngineElapsed(answerBody, firstHeader(response.headers['content-type']), (seconds) =>
             this.recordEngineElapsed(pipeline, stats, () => seconds),
           );
         });
