@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayConfig, PipelineConfig, RateLimitRule } from '../config/load.ts';
 import { GatewayError } from '../errors.ts';
+import { oncePer } from '../observability/logger.ts';
+import { firstHeader } from '../proxy/headers.ts';
 
 /**
  * Options for @fastify/rate-limit on the inference routes. Each pipeline has its own budget per caller
@@ -32,17 +34,13 @@ export interface RateLimitEvents {
 }
 
 function resilientStoreClass(inner: RateLimitStore, failOpen: boolean, events: RateLimitEvents, logger: Logger) {
-  let lastLogged = 0;
+  const shouldLog = oncePer(5_000); // an outage must not flood the log
   const wrap = (store: RateLimitStore): RateLimitStore => ({
     incr(key, callback, timeWindow, max) {
       store.incr(key, (error, result) => {
         if (!error) return callback(null, result);
         events.storeError(failOpen ? 'allowed' : 'refused');
-        if (Date.now() - lastLogged > 5_000) {
-          // At most one line per 5 s: an outage must not flood the log.
-          lastLogged = Date.now();
-          logger.warn({ reason: error.message, failOpen }, 'rate-limit store unavailable');
-        }
+        if (shouldLog()) logger.warn({ reason: error.message, failOpen }, 'rate-limit store unavailable');
         if (failOpen) return callback(null, { current: 0, ttl: timeWindow });
         callback(new GatewayError('GW_RATE_LIMIT_UNAVAILABLE', 'the rate-limit store is unavailable and rateLimit.failOpen is false', { headers: { 'retry-after': '1' } }));
       }, timeWindow, max);
@@ -57,11 +55,15 @@ function resilientStoreClass(inner: RateLimitStore, failOpen: boolean, events: R
   };
 }
 
+/** The pipeline name from the route's path. */
+function pipelineParam(request: FastifyRequest): string {
+  return (request.params as { name?: string }).name ?? '';
+}
+
 /** The caller's key: IP, or the configured header (falling back to the IP when the header is absent). */
 export function clientKey(request: FastifyRequest, keyBy: GatewayConfig['rateLimit']['keyBy']): string {
   if (keyBy.kind === 'header') {
-    const value = request.headers[keyBy.header];
-    const first = Array.isArray(value) ? value[0] : value;
+    const first = firstHeader(request.headers[keyBy.header]);
     if (first) return `h:${first.slice(0, 256)}`;
   }
   return `ip:${request.ip}`;
@@ -75,8 +77,7 @@ export function rateLimitOptions(
   logger: Logger,
 ): RateLimitPluginOptions | null {
   const ruleFor = (request: FastifyRequest): RateLimitRule | null => {
-    const name = (request.params as { name?: string }).name ?? '';
-    const pipeline = pipelines.get(name);
+    const pipeline = pipelines.get(pipelineParam(request));
     return pipeline ? (pipeline.rateLimit ?? config.rateLimit.default) : null;
   };
   const anyRule = config.rateLimit.default !== null || [...pipelines.values()].some((p) => p.rateLimit);
@@ -89,10 +90,10 @@ export function rateLimitOptions(
     enableDraftSpec: true, // RateLimit-* headers; X-RateLimit-* are mirrored in an onSend hook
     allowList: (request) => ruleFor(request) === null,
     // An unambiguous composite key (a name and a header value can both contain any separator).
-    keyGenerator: (request) => JSON.stringify([(request.params as { name?: string }).name ?? '', clientKey(request, config.rateLimit.keyBy)]),
+    keyGenerator: (request) => JSON.stringify([pipelineParam(request), clientKey(request, config.rateLimit.keyBy)]),
     max: (request) => ruleFor(request)?.max ?? Number.MAX_SAFE_INTEGER,
     timeWindow: (request) => ruleFor(request)?.timeWindowMs ?? 1_000,
-    onExceeded: (request) => events.limited((request.params as { name?: string }).name ?? ''),
+    onExceeded: (request) => events.limited(pipelineParam(request)),
     errorResponseBuilder: (_request, context) =>
       new GatewayError('GW_RATE_LIMITED', `rate limit of ${context.max} requests per ${context.after} exceeded; retry after ${Math.max(1, Math.ceil(context.ttl / 1000))} s`),
   };

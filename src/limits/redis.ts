@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { oncePer } from '../observability/logger.ts';
 
 /**
  * The Redis client for shared rate limits. Short command timeout and no offline queue: while Redis is down,
@@ -15,11 +16,9 @@ export function createRedisClient(url: string, commandTimeoutMs: number, logger:
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     lazyConnect: false,
   });
-  let lastLogged = 0;
+  const shouldLog = oncePer(5_000);
   client.on('error', (error: Error) => {
-    if (Date.now() - lastLogged < 5_000) return;
-    lastLogged = Date.now();
-    logger.warn({ reason: error.message }, 'redis connection error');
+    if (shouldLog()) logger.warn({ reason: error.message }, 'redis connection error');
   });
   return client;
 }

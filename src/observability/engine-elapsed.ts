@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { type Table, Type } from 'apache-arrow';
 import { readArrow } from '../convert/arrow-to-json.ts';
+import { mediaType } from '../convert/negotiate.ts';
 
 /**
  * Wallaroo reports engine time per answer row in `metadata.elapsed` (a list of nanosecond durations, one per
@@ -39,10 +40,6 @@ export function elapsedFromTable(table: Table): number | null {
   let total = 0;
   for (const value of Array.from(elapsed.toArray())) total += Number(value);
   return total / 1e9;
-}
-
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 /** Seconds from a whole Wallaroo answer (pandas-records JSON or an Arrow file), or null. */

@@ -20,6 +20,15 @@ function tooLarge(limit: number): GatewayError {
   return new GatewayError('GW_BODY_TOO_LARGE', `the body exceeds the limit of ${limit} bytes`);
 }
 
+function idleTimeout(idleTimeoutMs: number): GatewayError {
+  return new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`);
+}
+
+function unreadable(error: unknown): GatewayError {
+  const code = (error as { code?: string } | null)?.code;
+  return new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${code ?? 'aborted'})`, { cause: error });
+}
+
 /**
  * Reads a whole body, at most `limit` bytes, failing if no byte arrives for `idleTimeoutMs` (slow-loris).
  * Event-driven with one refreshed timer: this runs for nearly every request. The request is never destroyed
@@ -49,10 +58,9 @@ export function readBody(source: Readable, limit: number, idleTimeoutMs: number)
       timer.refresh();
     };
     const onEnd = () => finish(null);
-    const onError = (error: Error) =>
-      finish(new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${(error as NodeJS.ErrnoException).code ?? 'aborted'})`, { cause: error }));
+    const onError = (error: Error) => finish(unreadable(error));
     const onAborted = () => finish(new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection while sending'));
-    const timer = setTimeout(() => finish(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+    const timer = setTimeout(() => finish(idleTimeout(idleTimeoutMs)), idleTimeoutMs);
     if (source.readableEnded) return finish(null);
     source.on('data', onData);
     source.once('end', onEnd);
@@ -70,15 +78,13 @@ async function* withIdleTimeout(source: Readable, idleTimeoutMs: number): AsyncG
   for (;;) {
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GatewayError('GW_REQUEST_TIMEOUT', `no body bytes for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+      timer = setTimeout(() => reject(idleTimeout(idleTimeoutMs)), idleTimeoutMs);
     });
     let next: IteratorResult<unknown>;
     try {
       next = await Promise.race([chunks.next(), idle]);
     } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      const code = (error as { code?: string }).code;
-      throw new GatewayError('GW_BAD_REQUEST', `the request body could not be read (${code ?? 'aborted'})`, { cause: error });
+      throw error instanceof GatewayError ? error : unreadable(error);
     } finally {
       clearTimeout(timer);
     }

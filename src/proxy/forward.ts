@@ -9,9 +9,9 @@ import type { ConcurrencyLimiter } from '../limits/concurrency.ts';
 import type { RetryBudget } from '../limits/retry-budget.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-elapsed.ts';
 import { assertWithinLimit, declaredLength, MeteredBody, readBody } from './body.ts';
-import { callerResponseHeaders } from './headers.ts';
+import { callerResponseHeaders, firstHeader } from './headers.ts';
 import { readLimited, type RequestStats, UpstreamClient, type UpstreamBody, type UpstreamDeps } from './upstream.ts';
-import { upstreamFailure } from './upstream-errors.ts';
+import { callerClosed, upstreamFailure } from './upstream-errors.ts';
 
 export type { RequestStats } from './upstream.ts';
 
@@ -47,10 +47,6 @@ export interface Admission {
 
 /** Answers up to this size (declared by Content-Length) are read whole before they are sent on. */
 const SMALL_ANSWER_BYTES = 64 * 1024;
-
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** Failures that say something about Wallaroo's health, for the circuit breaker. */
 const UPSTREAM_FAILURES = new Set(['GW_UPSTREAM_TIMEOUT', 'GW_UPSTREAM_UNREACHABLE', 'GW_UPSTREAM_BAD_RESPONSE']);
@@ -156,9 +152,7 @@ export class Forwarder {
         // request than piping a stream through the reply (README, Benchmarks). Larger answers stream.
         // The declared length bounds what undici reads (more or fewer bytes fail the read).
         const answer = await answerBody.arrayBuffer().then((bytes) => Buffer.from(bytes), (error: unknown) => {
-          throw admission.signal.aborted
-            ? new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause: error })
-            : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
+          throw admission.signal.aborted ? callerClosed(error) : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
         });
         stats.bytesOut = answer.length;
         const sent = reply.code(response.statusCode).headers(callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode })).send(answer);

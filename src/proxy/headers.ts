@@ -27,9 +27,14 @@ const NOT_TO_CALLER = new Set([
 
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/** The first value of a header that may have been sent more than once. */
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
 /** Keep a caller's x-request-id only when it is well formed (it ends up in our logs); otherwise make one. */
 export function requestIdFrom(header: string | string[] | undefined): string {
-  const value = Array.isArray(header) ? header[0] : header;
+  const value = firstHeader(header);
   return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
 }
 

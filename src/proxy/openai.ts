@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/load.ts';
+import { mediaType } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import { assertWithinLimit, declaredLength, readBody } from './body.ts';
 import type { Forwarder } from './forward.ts';
@@ -56,8 +57,7 @@ export class OpenAiForwarder {
 
   forward(pipeline: PipelineConfig, endpoint: OpenAiEndpoint, request: FastifyRequest, reply: FastifyReply, stats: RequestStats): Promise<FastifyReply> {
     const { deps } = this.forwarder;
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    if (type !== 'application/json') {
+    if (mediaType(request.headers['content-type']) !== 'application/json') {
       throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify(request.headers['content-type'] ?? '(missing)')}`);
     }
     assertWithinLimit(declaredLength(request.headers['content-length']), deps.bodyLimit);

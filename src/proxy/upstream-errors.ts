@@ -3,6 +3,11 @@ import { GatewayError } from '../errors.ts';
 /** Maps undici transport failures to coded gateway errors, keeping the original as `cause` for the log. */
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
+/** The caller went away while its request was with Wallaroo: nothing to blame on Wallaroo. */
+export function callerClosed(cause: unknown): GatewayError {
+  return new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause });
+}
+
 export function upstreamFailure(error: unknown, pipeline: string, timeoutMs: number): GatewayError {
   if (error instanceof GatewayError) return error;
   const code = (error as { code?: string } | null)?.code;

@@ -11,7 +11,7 @@ import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { declaredLength, MeteredBody } from './body.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { upstreamFailure } from './upstream-errors.ts';
+import { callerClosed, upstreamFailure } from './upstream-errors.ts';
 
 /**
  * One call to Wallaroo for a pipeline: resolve token and URL, send, and on a 401 (token refused) or a 404 from
@@ -190,7 +190,7 @@ export class UpstreamClient {
       return response;
     } catch (error) {
       if (body instanceof MeteredBody && body.failure) throw body.failure;
-      if (signal.aborted) throw new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause: error });
+      if (signal.aborted) throw callerClosed(error);
       const failure = timeout !== null && attempt.reason === timeout ? (timeout as GatewayError) : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);
       throw failure;

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { parseInputSchema } from '../convert/arrow-types.ts';
 import { readArrow } from '../convert/arrow-to-json.ts';
 import { recordsToTable } from '../convert/json-to-arrow.ts';
+import { mediaType } from '../convert/negotiate.ts';
 import { JwtSigner } from './jwt.ts';
 import { type ModelKind, ModelInputError, runModel } from './models.ts';
 import { complete, completionBody, OpenAiInputError, type OpenAiRequest, streamChunks } from './openai.ts';
@@ -196,10 +197,6 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   } catch {
     return null;
   }
-}
-
-function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 function filterDataset(rows: Record<string, unknown>[], query: Record<string, unknown>): Record<string, unknown>[] {

@@ -46,6 +46,17 @@ export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {})
   return merged;
 }
 
+/**
+ * A config whose Wallaroo is a stand-in listening on `port` (tokens still come from the simulator), with one
+ * pipeline at an explicit URL there: for faults the simulator cannot play (refusals, resets, cut answers).
+ */
+export function standInConfig(simulator: Simulator, port: number, pipeline: RawConfig & { name: string }): RawConfig {
+  return simulatorConfig(simulator, {
+    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } },
+    pipelines: [{ url: `http://127.0.0.1:${port}/infer`, ...pipeline }],
+  });
+}
+
 /** Builds and starts a gateway on 127.0.0.1:0 with a captured log; closed when the test ends. */
 export async function startGateway(t: TestContext | null, raw: RawConfig, env: Record<string, string> = {}): Promise<TestGateway> {
   const config = parseConfig(raw, env);

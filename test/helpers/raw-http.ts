@@ -1,4 +1,13 @@
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import type { TestContext } from 'node:test';
+
+/** A raw TCP server on 127.0.0.1:0 that hands each connection to `onConnection`; closed when the test ends. */
+export async function listenRaw(t: TestContext, onConnection: (socket: Socket) => void): Promise<number> {
+  const server = createServer(onConnection);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return (server.address() as AddressInfo).port;
+}
 
 /**
  * Writes raw bytes to a server and collects what it answers within `waitMs` (for requests no HTTP client will

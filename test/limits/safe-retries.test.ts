@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { RetryBudget } from '../../src/limits/retry-budget.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { standInConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { freePort } from '../helpers/ports.ts';
+import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
-
-function upstreamConfig(simulatorUrl: string, port: number, maxRetries: number) {
-  return {
-    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: 'simulator-secret', tokenUrl: `${simulatorUrl}/auth/realms/master/protocol/openid-connect/token` } },
-    pipelines: [{ name: 'p', url: `http://127.0.0.1:${port}/infer`, maxRetries }],
-  };
-}
 
 test('connection refused (nothing sent) is retried with backoff until Wallaroo is back', async (t) => {
   const simulator = await useSimulator(t);
   const port = await freePort();
-  const gw = await startGateway(t, simulatorConfig(simulator, upstreamConfig(simulator.url, port, 5)));
+  const gw = await startGateway(t, standInConfig(simulator, port, { name: 'p', maxRetries: 5 }));
   for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   let served = 0;
   const late = createHttpServer((req, res) => {
@@ -41,14 +34,11 @@ test('connection refused (nothing sent) is retried with backoff until Wallaroo i
 test('a connection reset after the request was sent is never retried', async (t) => {
   const simulator = await useSimulator(t);
   let connections = 0;
-  const rude = createServer((socket) => {
+  const port = await listenRaw(t, (socket) => {
     connections++;
     socket.once('data', () => socket.destroy());
   });
-  await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => rude.close(resolve)));
-  const port = (rude.address() as import('node:net').AddressInfo).port;
-  const gw = await startGateway(t, simulatorConfig(simulator, upstreamConfig(simulator.url, port, 3)));
+  const gw = await startGateway(t, standInConfig(simulator, port, { name: 'p', maxRetries: 3 }));
   const answer = await infer(gw.url, 'p', ccfraudBody());
   assert.equal(answer.status, 502);
   assert.equal(connections, 1, 'Wallaroo may have started the work: no second attempt');

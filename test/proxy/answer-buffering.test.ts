@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { simulatorConfig, standInConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
+import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('small answers are sent whole and large ones streamed: both intact, with their length and engine time', async (t) => {
@@ -25,19 +25,13 @@ test('small answers are sent whole and large ones streamed: both intact, with th
 test('a small answer that breaks off mid-body is a coded 502, never a truncated 200', async (t) => {
   const simulator = await useSimulator(t);
   // Promises 1,000 bytes, sends 100, then drops the connection.
-  const cutOff = createServer((socket) =>
+  const port = await listenRaw(t, (socket) =>
     socket.once('data', () => {
       socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n[{"time":1,"out":{"dense_1":[0.1]}');
       setTimeout(() => socket.destroy(), 20);
     }),
   );
-  await new Promise<void>((resolve) => cutOff.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => cutOff.close(resolve)));
-  const port = (cutOff.address() as import('node:net').AddressInfo).port;
-  const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: 'simulator-secret', tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } },
-    pipelines: [{ name: 'cut', url: `http://127.0.0.1:${port}/infer` }],
-  }));
+  const gw = await startGateway(t, standInConfig(simulator, port, { name: 'cut' }));
   const answer = await infer(gw.url, 'cut', ccfraudBody());
   assert.equal(answer.status, 502);
   assert.equal(answer.json<{ code: string }>().code, 'GW_UPSTREAM_UNREACHABLE');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { simulatorConfig, standInConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
+import { freePort } from '../helpers/ports.ts';
+import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('Wallaroo slower than the pipeline timeout is 504 GW_UPSTREAM_TIMEOUT', async (t) => {
@@ -20,31 +21,17 @@ test('Wallaroo slower than the pipeline timeout is 504 GW_UPSTREAM_TIMEOUT', asy
 });
 
 test('a refused connection is 502 GW_UPSTREAM_UNREACHABLE; a reset mid-answer too', async (t) => {
-  // A port that was just free: nothing listens there.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as import('node:net').AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
+  const port = await freePort(); // nothing listens there
   const simulator = await useSimulator(t);
-  const raw = simulatorConfig(simulator, {
-    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: 'simulator-secret', tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } },
-    pipelines: [{ name: 'dead', url: `http://127.0.0.1:${port}/v1/api/pipelines/infer/dead-1/dead` }],
-  });
-  const gw = await startGateway(t, raw);
+  const gw = await startGateway(t, standInConfig(simulator, port, { name: 'dead' }));
   const answer = await infer(gw.url, 'dead', ccfraudBody());
   assert.deepEqual(answer.json(), {
     statusCode: 502, code: 'GW_UPSTREAM_UNREACHABLE', error: 'Bad Gateway', message: 'pipeline dead: Wallaroo could not be reached (ECONNREFUSED)',
   });
 
   // A server that accepts, reads, then drops the connection without answering.
-  const rude = createServer((socket) => socket.once('data', () => socket.destroy()));
-  await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => rude.close(resolve)));
-  const rudePort = (rude.address() as import('node:net').AddressInfo).port;
-  const gw2 = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: `http://127.0.0.1:${rudePort}`, auth: { clientSecret: 'simulator-secret', tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } },
-    pipelines: [{ name: 'rude', url: `http://127.0.0.1:${rudePort}/infer` }],
-  }));
+  const rudePort = await listenRaw(t, (socket) => socket.once('data', () => socket.destroy()));
+  const gw2 = await startGateway(t, standInConfig(simulator, rudePort, { name: 'rude' }));
   const reset = await infer(gw2.url, 'rude', ccfraudBody());
   assert.equal(reset.status, 502);
   assert.equal(reset.json<{ code: string }>().code, 'GW_UPSTREAM_UNREACHABLE');
