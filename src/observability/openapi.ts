@@ -5,6 +5,7 @@ import type { PipelineConfig } from '../config/load.ts';
 import { parseArrowTypeSpec } from '../convert/arrow-types.ts';
 import { MEDIA_TYPES } from '../convert/negotiate.ts';
 import { ERROR_CATALOG } from '../errors.ts';
+import { REQUEST_ID } from '../proxy/headers.ts';
 
 /**
  * OpenAPI 3.1.1 for one pipeline's gateway route: the gateway-side equivalent of Wallaroo's
@@ -123,7 +124,7 @@ export function pipelineOpenApi(pipeline: PipelineConfig): Record<string, unknow
           parameters: [
             { name: 'dataset[]', in: 'query', required: false, schema: { type: 'array', items: { type: 'string' } }, description: 'Answer fields to return, passed to Wallaroo as is (e.g. out, time, metadata).' },
             { name: 'dataset.separator', in: 'query', required: false, schema: { type: 'string' }, description: 'Flatten nested answer fields with this separator.' },
-            { name: 'x-request-id', in: 'header', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' }, description: 'Kept when well formed, else generated; returned on the answer.' },
+            { name: 'x-request-id', in: 'header', required: false, schema: { type: 'string', pattern: REQUEST_ID.source }, description: 'Kept when well formed, else generated; returned on the answer.' },
           ],
           requestBody: {
             required: true,

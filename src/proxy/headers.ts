@@ -25,7 +25,8 @@ const NOT_TO_CALLER = new Set([
   'x-envoy-upstream-service-time', 'x-envoy-decorator-operation',
 ]);
 
-const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** A caller's x-request-id is kept only in this form (it ends up in logs). */
+export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** The first value of a header that may have been sent more than once. */
 export function firstHeader(value: string | string[] | undefined): string | undefined {
