@@ -25,7 +25,7 @@ export const ERROR_CATALOG = {
   GW_CIRCUIT_OPEN: { statusCode: 503, summary: 'The pipeline failed repeatedly; the gateway fails fast during the cool-down.' },
   GW_DRAINING: { statusCode: 503, summary: 'The gateway is shutting down and takes no new requests.' },
   GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },
-  GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a freshly obtained token, even after one refresh and replay.' },
+  GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a token fetched after it had refused the previous one (credentials or permissions, not expiry).' },
   GW_DISCOVERY_FAILED: { statusCode: 502, summary: "The pipeline's inference URL could not be resolved through the MLOps API." },
   GW_DISCOVERY_UNTRUSTED_URL: { statusCode: 502, summary: 'A resolved URL is not on the configured Wallaroo origin (scheme, host, port).' },
   GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },

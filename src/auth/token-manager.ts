@@ -11,8 +11,8 @@ import { GatewayError } from '../errors.ts';
  *   monotonic clock, so clock skew between us and Keycloak does not matter.
  * - Never hands out an expired token: with none valid and the provider failing, callers get
  *   GW_TOKEN_UNAVAILABLE (503 + Retry-After) and the provider is not hammered (a short failure cool-down).
- * - `invalidate(token)` after an upstream 401 drops that token only if it is still the current one, so a burst
- *   of 401s causes one fetch.
+ * - After an upstream 401, `replacementFor(token)` drops that token only if it is still the current one, so a
+ *   burst of 401s causes one fetch, and says whether the replacement is known to postdate the refusal.
  */
 export type TokenGrant =
   | { type: 'client_credentials'; clientId: string; clientSecret: SecretRef }
@@ -46,6 +46,16 @@ export interface TokenManagerOptions {
 interface HeldToken {
   value: string;
   expiresAt: number;
+  /** Handed out until here: a margin before expiry so a token never expires while its request is on the wire. */
+  usableUntil: number;
+  /** The sequence number of the fetch that produced it (see `replacementFor`). */
+  fetch: number;
+}
+
+/** A token to replay with after a 401, and whether its fetch began after the refusal was seen. */
+export interface Replacement {
+  token: string;
+  fresh: boolean;
 }
 
 class TokenRequestError extends Error {
@@ -68,8 +78,10 @@ const OAUTH_ERROR = /^[a-z_]{1,40}$/;
 export class TokenManager {
   readonly kind: TokenKind;
   private token: HeldToken | null = null;
-  private refreshToken: HeldToken | null = null;
+  private refreshToken: { value: string; expiresAt: number } | null = null;
   private inflight: Promise<HeldToken> | null = null;
+  private fetchesStarted = 0;
+  private inflightFetch = 0;
   private refreshTimer: NodeJS.Timeout | null = null;
   private lastFailure: { at: number; error: GatewayError } | null = null;
   private closed = false;
@@ -99,9 +111,31 @@ export class TokenManager {
   /** A valid access token, fetching one if needed (shared with every concurrent caller). */
   async current(): Promise<string> {
     const held = this.token;
-    // A small margin so a token never expires while its request is on the wire.
-    if (held && this.now() < held.expiresAt - 2_000) return held.value;
+    if (held && this.now() < held.usableUntil) return held.value;
     return (await this.refresh()).value;
+  }
+
+  /**
+   * The token to replay with after Wallaroo refused `refused` (401). A fetch already under way, or a token
+   * fetched before the refusal, may predate whatever revoked the refused token (a key rotation mid-fetch), so
+   * the answer says whether its fetch began after this call (`fresh`). A caller whose replay with a token that is
+   * not fresh is refused again asks with `requireFresh`, which waits out older fetches and starts a new one.
+   */
+  async replacementFor(refused: string, requireFresh: boolean): Promise<Replacement> {
+    const mark = this.fetchesStarted;
+    this.invalidate(refused);
+    for (;;) {
+      const held = this.token;
+      if (held && held.value !== refused && this.now() < held.usableUntil && (!requireFresh || held.fetch > mark)) {
+        return { token: held.value, fresh: held.fetch > mark };
+      }
+      if (this.inflight && requireFresh && this.inflightFetch <= mark) {
+        await this.inflight.catch(() => undefined);
+        continue; // bounded: no fetch started before `mark` can be under way on the next pass
+      }
+      const fetched = await this.refresh();
+      return { token: fetched.value, fresh: fetched.fetch > mark };
+    }
   }
 
   /** Drop `token` after Wallaroo refused it (401), unless a newer token already replaced it. */
@@ -129,18 +163,20 @@ export class TokenManager {
     if (this.inflight) return this.inflight;
     const failure = this.lastFailure;
     if (failure && this.now() - failure.at < this.options.failureCooldownMs) return Promise.reject(failure.error);
-    this.inflight = this.fetchWithRetry().finally(() => {
+    const fetch = ++this.fetchesStarted;
+    this.inflightFetch = fetch;
+    this.inflight = this.fetchWithRetry(fetch).finally(() => {
       this.inflight = null;
     });
     return this.inflight;
   }
 
-  private async fetchWithRetry(): Promise<HeldToken> {
+  private async fetchWithRetry(fetch: number): Promise<HeldToken> {
     const { attempts, baseDelayMs, maxDelayMs, logger } = this.options;
     let lastError: TokenRequestError | null = null;
     for (let attempt = 1; attempt <= attempts && !this.closed; attempt++) {
       try {
-        const token = await this.fetchOnce();
+        const token = await this.fetchOnce(fetch);
         this.token = token;
         this.lastFailure = null;
         this.options.events.tokenRequest?.(this.kind, 'success');
@@ -168,7 +204,7 @@ export class TokenManager {
     throw error;
   }
 
-  private async fetchOnce(): Promise<HeldToken> {
+  private async fetchOnce(fetch: number): Promise<HeldToken> {
     const { grant, tokenUrl, dispatcher, requestTimeoutMs } = this.options;
     const form = new URLSearchParams();
     const headers: Record<string, string> = {
@@ -228,7 +264,9 @@ export class TokenManager {
       throw new TokenRequestError('token endpoint answered 200 without an access_token', true);
     }
     const lifetimeSeconds = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn : 60;
-    const held = { value: accessToken, expiresAt: startedAt + lifetimeSeconds * 1000 };
+    const lifetimeMs = lifetimeSeconds * 1000;
+    // Two seconds' margin, less for tokens that short-lived (tests, aggressive realms) so they are still used.
+    const held = { value: accessToken, expiresAt: startedAt + lifetimeMs, usableUntil: startedAt + lifetimeMs - Math.min(2_000, lifetimeMs / 4), fetch };
     if (typeof payload?.refresh_token === 'string') {
       const refreshIn = typeof payload.refresh_expires_in === 'number' && payload.refresh_expires_in > 0 ? payload.refresh_expires_in : lifetimeSeconds;
       this.refreshToken = { value: payload.refresh_token, expiresAt: startedAt + refreshIn * 1000 };

@@ -131,11 +131,12 @@ export class PipelineDirectory {
     return found.id;
   }
 
-  /** One MLOps API call; a 401 drops the token and retries once with a fresh one. */
+  /** One MLOps API call; a 401 replaces the token and retries (see UpstreamClient: at most twice, never a loop). */
   private async mlops<T>(command: string, body: unknown): Promise<T> {
     const timeout = this.options.requestTimeoutMs ?? 10_000;
+    let token = await this.options.tokens.current();
+    let tokenIsFresh = false;
     for (let attempt = 0; ; attempt++) {
-      const token = await this.options.tokens.current();
       let response: Dispatcher.ResponseData;
       try {
         response = await request(`${this.options.wallarooUrl}/v1/api${command}`, {
@@ -149,9 +150,9 @@ export class PipelineDirectory {
       } catch (error) {
         throw new GatewayError('GW_DISCOVERY_FAILED', `MLOps API ${command} unreachable (${(error as { code?: string }).code ?? 'error'})`, { cause: error });
       }
-      if (response.statusCode === 401 && attempt === 0) {
+      if (response.statusCode === 401 && !tokenIsFresh) {
         await response.body.dump();
-        this.options.tokens.invalidate(token);
+        ({ token, fresh: tokenIsFresh } = await this.options.tokens.replacementFor(token, attempt > 0));
         continue;
       }
       const text = await response.body.text().catch(() => '');

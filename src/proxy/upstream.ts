@@ -15,8 +15,8 @@ import { callerClosed, upstreamFailure } from './upstream-errors.ts';
 
 /**
  * One call to Wallaroo for a pipeline: resolve token and URL, send, and on a 401 (token refused) or a 404 from
- * a discovered URL (pipeline redeployed) refresh that one thing and replay once. Never a loop: each replay
- * reason is used at most once. Connect-phase failures (nothing sent) are retried within the retry budget.
+ * a discovered URL (pipeline redeployed) refresh that one thing and replay. Never a loop: a discovery replay
+ * happens once, a token replay at most twice and the second only with a token fetched after the refusal. Connect-phase failures (nothing sent) are retried within the retry budget.
  */
 export type UpstreamBody = Buffer | MeteredBody;
 
@@ -98,6 +98,7 @@ export class UpstreamClient {
     const replays: string[] = [];
     stats.replays = replays;
     let firstAttempt = true;
+    let tokenIsFresh = false;
     for (;;) {
       let payload: Buffer | Readable;
       if (Buffer.isBuffer(body)) payload = body;
@@ -109,15 +110,20 @@ export class UpstreamClient {
 
       if (response.statusCode === 401) {
         await response.body.dump().catch(() => undefined);
-        deps.tokens.invalidate(token);
-        if (replays.includes('token')) {
+        if (tokenIsFresh) {
+          deps.tokens.invalidate(token);
           throw new GatewayError('GW_UPSTREAM_UNAUTHORIZED', `pipeline ${pipeline.name}: Wallaroo refused a freshly obtained token`);
         }
         if (!canReplay(body)) {
+          deps.tokens.invalidate(token);
           throw new GatewayError('GW_UPSTREAM_UNAUTHORIZED', `pipeline ${pipeline.name}: Wallaroo refused the token and the body was too large to replay; the token is renewed, retry`, { headers: { 'retry-after': '0' } });
         }
+        // One replay with the token that replaced the refused one; a second only if that token's fetch began
+        // before the refusal (it may be revoked too), with one fetched after it. Never more.
+        const replacement = await deps.tokens.replacementFor(token, replays.includes('token'));
         replays.push('token');
-        token = await deps.tokens.current();
+        token = replacement.token;
+        tokenIsFresh = replacement.fresh;
         continue;
       }
       if (response.statusCode === 404 && resolved.discovered && !replays.includes('discovery') && canReplay(body)) {

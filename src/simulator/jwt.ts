@@ -40,7 +40,9 @@ export class JwtSigner {
     } catch {
       return { ok: false, reason: 'malformed token' };
     }
-    if (typeof claims.exp !== 'number' || claims.exp <= nowSeconds) return { ok: false, reason: 'Token is expired' };
+    // As Keycloak's JsonWebToken.isExpired: valid through the whole second `exp` (currentTime > exp expires it),
+    // so a token never lives shorter than the `expires_in` it was issued with.
+    if (typeof claims.exp !== 'number' || nowSeconds > claims.exp) return { ok: false, reason: 'Token is expired' };
     return { ok: true, claims };
   }
 }

@@ -81,6 +81,8 @@ export class SimulatorControl {
   tokenLifetimeSeconds: number;
   latencyMs = 0;
   tokenLatencyMs = 0;
+  /** Delay between signing a token and sending it: a token on the wire while the realm's keys rotate. */
+  tokenDeliveryDelayMs = 0;
   tokenEndpointDown = false;
   /** Delay before each streamed OpenAI token. */
   streamTokenDelayMs = 10;
@@ -267,6 +269,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return body;
   }
 
+  async function deliver(tokens: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (control.tokenDeliveryDelayMs > 0) await sleep(control.tokenDeliveryDelayMs);
+    return tokens;
+  }
+
   app.post('/auth/realms/master/protocol/openid-connect/token', async (request, reply) => {
     control.counts.token++;
     if (control.tokenLatencyMs > 0) await sleep(control.tokenLatencyMs);
@@ -290,7 +297,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!credentials || control.clients[credentials.id] === undefined || control.clients[credentials.id] !== credentials.secret) {
         return reply.code(401).send({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
       }
-      return issueTokens(`service-account-${credentials.id}`, credentials.id, false);
+      return deliver(issueTokens(`service-account-${credentials.id}`, credentials.id, false));
     }
     if (grant === 'password') {
       const username = form.get('username') ?? '';
@@ -298,14 +305,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (control.users[username] === undefined || control.users[username] !== form.get('password')) {
         return reply.code(401).send({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       }
-      return issueTokens(username, 'sdk-client', true);
+      return deliver(issueTokens(username, 'sdk-client', true));
     }
     if (grant === 'refresh_token') {
       const verified = control.signer.verify(form.get('refresh_token') ?? '', now());
       if (!verified.ok || verified.claims.typ !== 'Refresh') {
         return reply.code(400).send({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
       }
-      return issueTokens(String(verified.claims.sub), 'sdk-client', true);
+      return deliver(issueTokens(String(verified.claims.sub), 'sdk-client', true));
     }
     return reply.code(400).send({ error: 'unsupported_grant_type', error_description: `grant ${grant} not supported` });
   });
