@@ -29,7 +29,7 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
   const outcomes: Outcome[] = [];
   let running = true;
   const worker = async () => {
-    for (let i = 0; i < 2_000 && running; i++) {
+    for (let i = 0; i < 20_000 && running; i++) {
       const started = Date.now();
       try {
         const response = await request(`${gw.url}/pipelines/ccfraud/infer`, {
@@ -55,18 +55,26 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
 
   const phases: Array<[string, number]> = [];
   const mark = (name: string) => phases.push([name, outcomes.length]);
-  await sleep(400);
+  // Each phase runs at least its minimum time and, on a slow machine, until its effect shows (bounded), so a
+  // phase never overlaps the previous one's circuit-breaker cool-down.
+  const until = async (minMs: number, maxMs: number, seen: (outcome: Outcome) => boolean) => {
+    const from = outcomes.length;
+    await sleep(minMs);
+    for (let waited = minMs; waited < maxMs && !outcomes.slice(from).some(seen); waited += 50) await sleep(50);
+  };
+  await until(400, 5_000, (o) => o.status === 200);
   mark('5xx');
   simulator.control.failInference(12, { status: 500 });
-  await sleep(500);
+  await until(500, 5_000, (o) => o.upstreamStatus === '500');
   mark('latency');
   simulator.control.latencyMs = TIMEOUT_MS * 2;
-  await sleep(600);
+  await until(600, 5_000, (o) => o.code === 'GW_UPSTREAM_TIMEOUT');
   simulator.control.latencyMs = 0;
+  await until(0, 5_000, (o) => o.status === 200); // the breaker has closed again
   mark('token endpoint down');
   simulator.control.tokenEndpointDown = true;
   simulator.control.revokeAllTokens();
-  await sleep(700);
+  await until(700, 5_000, (o) => o.code === 'GW_TOKEN_UNAVAILABLE');
   simulator.control.tokenEndpointDown = false;
   mark('restart');
   await simulator.close();
