@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,10 +186,11 @@ function nginxBinary(): string | null {
   return null;
 }
 
-async function startNginx(upstreamPort: number): Promise<{ child: ChildProcess; port: number } | null> {
+async function startNginx(upstreamPort: number, work: string): Promise<{ child: ChildProcess; port: number } | null> {
   const binary = nginxBinary();
   if (!binary) return null;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  const dir = join(work, 'nginx');
+  mkdirSync(dir);
   const port = await freePort();
   writeFileSync(join(dir, 'nginx.conf'), `
 worker_processes 1;
@@ -220,8 +221,9 @@ http {
   return { child, port };
 }
 
-async function startGateway(upstreamPort: number): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+async function startGateway(upstreamPort: number, work: string): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+  const dir = join(work, 'gateway');
+  mkdirSync(dir);
   const port = await freePort();
   writeFileSync(join(dir, 'gateway.yaml'), [
     `server: { host: 127.0.0.1, port: ${port}, bodyLimit: 256MiB }`,
@@ -289,6 +291,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   const targets: TargetResult[] = [];
   let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
   let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
+  const work = mkdtempSync(join(tmpdir(), 'bench-proxy-')); // configs, nginx's temp paths; removed at the end
   try {
     // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
     // patch of this shared machine then lands on all of them rather than on whichever ran at that moment.
@@ -296,7 +299,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const bare = await startServer([process.execPath, `${SERVERS}/bare-proxy.js`, upstreamUrl]);
     children.push(bare.child);
     urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer` });
-    const nginx = await startNginx(upstream.port);
+    const nginx = await startNginx(upstream.port, work);
     if (nginx) {
       children.push(nginx.child);
       urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` });
@@ -304,7 +307,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const minimal = await startServer([process.execPath, `${SERVERS}/min-forwarder.js`, upstreamUrl]);
     children.push(minimal.child);
     urls.push({ name: 'minimal undici forwarder', url: `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer` });
-    const gateway = await startGateway(upstream.port);
+    const gateway = await startGateway(upstream.port, work);
     children.push(gateway.child);
     urls.push({ name: 'wallaroo-gateway', url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer` });
 
@@ -327,6 +330,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     memory = { rssAfterLoadMb: rssAfterLoad, rssBefore200MbMb: upload.before, rssPeakDuring200MbMb: upload.peak, uploadStatus: upload.status };
   } finally {
     await Promise.all([...children, upstream.child].map(stop));
+    rmSync(work, { recursive: true, force: true });
   }
 
   const rps = (name: string) => targets.find((t) => t.name === name)?.saturation?.rps ?? null;

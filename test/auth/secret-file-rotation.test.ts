@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 /** Kubernetes updates a mounted Secret by writing a new ..data directory and swapping a symlink to it. */
-function kubernetesSecretDir(): { dir: string; rotate(value: string): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-k8s-secret-'));
+function kubernetesSecretDir(t: TestContext): { dir: string; rotate(value: string): void } {
+  const dir = useTempDir(t, 'gw-k8s-secret');
   let generation = 0;
   const rotate = (value: string) => {
     const target = `..data_${++generation}`;
@@ -24,7 +24,7 @@ function kubernetesSecretDir(): { dir: string; rotate(value: string): void } {
 }
 
 test('a client secret mounted as a file is re-read, so a rotated Secret is used without a restart', async (t) => {
-  const mount = kubernetesSecretDir();
+  const mount = kubernetesSecretDir(t);
   mount.rotate('first-secret');
   const simulator = await useSimulator(t, { clients: { 'api-client': 'first-secret' } });
   const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecretFile: join(mount.dir, 'secret') } } }));

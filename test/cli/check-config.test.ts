@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT, runCli } from '../helpers/process.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 test('check-config: a valid file exits 0 and names its pipelines', async () => {
   const result = await runCli(['check-config', '--config', join(ROOT, 'config.example.yaml')], { WALLAROO_CLIENT_SECRET: 'x' });
@@ -11,8 +11,8 @@ test('check-config: a valid file exits 0 and names its pipelines', async () => {
   assert.match(result.stdout, /config\.example\.yaml: valid \(1 pipeline: ccfraud\)/);
 });
 
-test('check-config: every problem is printed with its path, exit 1', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+test('check-config: every problem is printed with its path, exit 1', async (t) => {
+  const dir = useTempDir(t, 'gw-config');
   const file = join(dir, 'bad.yaml');
   writeFileSync(file, [
     'server: { port: 99999, colour: red }',

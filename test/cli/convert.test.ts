@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readArrow } from '../../src/convert/index.ts';
 import { SAMPLES_DIR } from '../helpers/data.ts';
 import { runCli } from '../helpers/process.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
-test('convert: pandas-records JSON -> Arrow with a schema file, and back, offline', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-convert-'));
+test('convert: pandas-records JSON -> Arrow with a schema file, and back, offline', async (t) => {
+  const dir = useTempDir(t, 'gw-convert');
   writeFileSync(join(dir, 'schema.yaml'), 'tensor: fixed_size_list<float32>[29]\n');
   const toArrow = await runCli(['convert', join(SAMPLES_DIR, 'cc_data_1k.df.json'), join(dir, 'out.arrow'), '--schema', join(dir, 'schema.yaml')]);
   assert.equal(toArrow.code, 0, toArrow.stderr);
@@ -22,8 +22,8 @@ test('convert: pandas-records JSON -> Arrow with a schema file, and back, offlin
   assert.equal((JSON.parse(readFileSync(join(dir, 'back.json'), 'utf8')) as unknown[]).length, 1001);
 });
 
-test('convert: bad input is a coded message and exit 1, never a stack trace', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-convert-'));
+test('convert: bad input is a coded message and exit 1, never a stack trace', async (t) => {
+  const dir = useTempDir(t, 'gw-convert');
   writeFileSync(join(dir, 'bad.json'), '[{"a": 1}, {"a": "x"}]');
   const result = await runCli(['convert', join(dir, 'bad.json'), join(dir, 'out.arrow')]);
   assert.equal(result.code, 1);

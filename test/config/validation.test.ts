@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, parseConfig, parseConfigText } from '../../src/config/load.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 const minimal = () => ({
   wallaroo: { url: 'https://wallaroo.example.com', auth: { clientSecret: 's3cret' } },
@@ -66,7 +66,7 @@ test('missing environment variables are reported together with schema problems',
   assert.ok(found.some((p) => p.path === 'wallaroo.url' && /pattern/.test(p.message)));
 });
 
-test('secrets: exactly one of the value and its ...File form, and the file must be readable', () => {
+test('secrets: exactly one of the value and its ...File form, and the file must be readable', (t) => {
   const both = minimal();
   (both.wallaroo.auth as Record<string, unknown>).clientSecretFile = '/nonexistent/secret';
   assert.deepEqual(problems(both), [{ path: 'wallaroo.auth.clientSecretFile', message: 'set clientSecret or clientSecretFile, not both' }]);
@@ -79,7 +79,7 @@ test('secrets: exactly one of the value and its ...File form, and the file must 
   unreadable.wallaroo.auth = { clientSecretFile: '/nonexistent/secret' } as never;
   assert.deepEqual(problems(unreadable), [{ path: 'wallaroo.auth.clientSecretFile', message: 'cannot read /nonexistent/secret (ENOENT)' }]);
 
-  const dir = mkdtempSync(join(tmpdir(), 'gw-secret-'));
+  const dir = useTempDir(t, 'gw-secret');
   writeFileSync(join(dir, 'secret'), 'from-file\n');
   const fromFile = minimal();
   fromFile.wallaroo.auth = { clientSecretFile: join(dir, 'secret') } as never;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ROOT, runCli } from '../helpers/process.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 const HELM = join(ROOT, '../shared/tools/helm');
@@ -25,8 +25,8 @@ async function render(values: string): Promise<Manifest[]> {
 }
 
 /** The gateway config from a rendered ConfigMap, checked with the real CLI (secret files mapped to temp files). */
-async function checkRenderedConfig(configYaml: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-helm-'));
+async function checkRenderedConfig(t: TestContext, configYaml: string): Promise<void> {
+  const dir = useTempDir(t, 'gw-helm');
   const mapped = configYaml.replace(/\/var\/run\/secrets\/wallaroo\/(\w+)/g, (_, key: string) => {
     writeFileSync(join(dir, key), `placeholder-${key}`);
     return join(dir, key);
@@ -43,7 +43,7 @@ test('helm lint --strict passes for the default values and every ci/ scenario', 
   }
 });
 
-test('central mode: secure pod, probes on /healthz and /readyz, checksum rollouts, secret as a directory, valid config', async () => {
+test('central mode: secure pod, probes on /healthz and /readyz, checksum rollouts, secret as a directory, valid config', async (t) => {
   for (const values of ['', 'ci/central-redis-values.yaml']) {
     const manifests = await render(values);
     const deployment = manifests.find((m) => m.kind === 'Deployment')!;
@@ -64,7 +64,7 @@ test('central mode: secure pod, probes on /healthz and /readyz, checksum rollout
     assert.ok(container.resources.requests && container.resources.limits);
     assert.ok(manifests.some((m) => m.kind === 'Service'));
     assert.ok(manifests.some((m) => m.kind === 'PodDisruptionBudget'));
-    await checkRenderedConfig(manifests.find((m) => m.kind === 'ConfigMap')!.data['config.yaml']);
+    await checkRenderedConfig(t, manifests.find((m) => m.kind === 'ConfigMap')!.data['config.yaml']);
   }
 });
 
@@ -83,18 +83,18 @@ test('the Redis scenario wires shared rate limits, HPA, ServiceMonitor on the na
   assert.equal(manifests.find((m) => m.kind === 'Deployment')!.spec.replicas, undefined, 'the HPA owns the replica count');
 });
 
-test('sidecar mode renders only the config (listening on 127.0.0.1) and uses the existing Secret', async () => {
+test('sidecar mode renders only the config (listening on 127.0.0.1) and uses the existing Secret', async (t) => {
   const manifests = await render('ci/sidecar-values.yaml');
   assert.deepEqual(manifests.map((m) => m.kind), ['ConfigMap']);
   const config = manifests[0]!.data['config.yaml'] as string;
   assert.match(config, /host: 127\.0\.0\.1/);
-  await checkRenderedConfig(config);
+  await checkRenderedConfig(t, config);
 });
 
-test('examples/sidecar-deployment.yaml: a pasteable sidecar on 127.0.0.1 with a valid config and a locked-down container', async () => {
+test('examples/sidecar-deployment.yaml: a pasteable sidecar on 127.0.0.1 with a valid config and a locked-down container', async (t) => {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'examples/sidecar-deployment.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
   const configMap = docs.find((d) => d.kind === 'ConfigMap')!;
-  await checkRenderedConfig(configMap.data['config.yaml']);
+  await checkRenderedConfig(t, configMap.data['config.yaml']);
   assert.match(configMap.data['config.yaml'], /host: 127\.0\.0\.1/);
   const gateway = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers.find((c: Manifest) => c.name === 'wallaroo-gateway');
   assert.equal(gateway.securityContext.readOnlyRootFilesystem, true);

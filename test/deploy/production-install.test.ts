@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -10,6 +9,7 @@ import { call, infer } from '../helpers/http.ts';
 import { ROOT, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { ccfraudBody } from '../helpers/data.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 
@@ -19,8 +19,7 @@ test("the Dockerfile's runtime stage: production-only install of the built packa
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^ENTRYPOINT \["node", "dist\/main\.js"\]$/m, 'exec form, so signals reach Node');
 
-  const app = mkdtempSync(join(tmpdir(), 'gw-runtime-'));
-  t.after(() => rmSync(app, { recursive: true, force: true }));
+  const app = useTempDir(t, 'gw-runtime');
   // Build stage: compile with the dev toolchain.
   await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(app, 'dist')], { cwd: ROOT });
   // Runtime stage: exactly the files the Dockerfile copies, then production dependencies only.

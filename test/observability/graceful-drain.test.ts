@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
@@ -9,6 +8,7 @@ import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { ENTRY, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 test('draining: readiness turns 503 at once, the request in flight completes, then the listener closes', async (t) => {
   const simulator = await useSimulator(t);
@@ -30,7 +30,7 @@ test('draining: readiness turns 503 at once, the request in flight completes, th
 test('SIGTERM with a request in flight: the request gets its answer and the process exits 0', async (t) => {
   const simulator = await useSimulator(t);
   simulator.control.latencyMs = 700;
-  const dir = mkdtempSync(join(tmpdir(), 'gw-drain-'));
+  const dir = useTempDir(t, 'gw-drain');
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, [
     'server: { host: 127.0.0.1, port: 0 }',

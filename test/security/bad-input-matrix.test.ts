@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Dictionary, Int32, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { ARROW_FILE, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 test('deeply nested JSON is refused with GW_JSON_TOO_DEEP; the process keeps serving', async (t) => {
   const simulator = await useSimulator(t);
@@ -48,7 +48,7 @@ test('Arrow with a type the gateway does not special-case (a dictionary column) 
 
 test('a secret file that becomes unreadable at runtime: 503 GW_TOKEN_UNAVAILABLE naming the cause, never a crash', async (t) => {
   const simulator = await useSimulator(t);
-  const dir = mkdtempSync(join(tmpdir(), 'gw-secret-'));
+  const dir = useTempDir(t, 'gw-secret');
   writeFileSync(join(dir, 'secret'), 'simulator-secret');
   const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecretFile: join(dir, 'secret') } } }));
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);

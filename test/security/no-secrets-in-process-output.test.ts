@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { call, infer } from '../helpers/http.ts';
 import { ENTRY, runCli, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { useTempDir } from '../helpers/temp.ts';
 
 test('a real gateway process never prints a secret or a token: every error path, stdout and stderr, and check-config', async (t) => {
   const clientSecret = 'PROC-client-secret-93f1';
   const password = 'PROC-user-password-17ab';
   const simulator = await useSimulator(t, { clients: { 'api-client': clientSecret }, users: { ops: password }, adminRequiresUserToken: true });
-  const dir = mkdtempSync(join(tmpdir(), 'gw-leak-'));
+  const dir = useTempDir(t, 'gw-leak');
   writeFileSync(join(dir, 'password'), password);
   writeFileSync(join(dir, 'gateway.yaml'), [
     'server: { host: 127.0.0.1, port: 0, bodyLimit: 2KiB, bodyTimeoutMs: 300 }',
