@@ -128,7 +128,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   for (const pipeline of config.pipelines) {
     // Series exist from the start, so dashboards and alerts see zeros rather than gaps.
     metrics.inflight.set({ pipeline: pipeline.name }, 0);
-    metrics.circuitState.set({ pipeline: pipeline.name }, 0);
+    metrics.circuitState.set({ pipeline: pipeline.name }, CIRCUIT_STATE_VALUE.closed);
   }
   let draining = false;
 

@@ -126,7 +126,7 @@ export class TokenManager {
     this.invalidate(refused);
     for (;;) {
       const held = this.token;
-      if (held && held.value !== refused && this.now() < held.usableUntil && (!requireFresh || held.fetch > mark)) {
+      if (held && this.now() < held.usableUntil && (!requireFresh || held.fetch > mark)) {
         return { token: held.value, fresh: held.fetch > mark };
       }
       if (this.inflight && requireFresh && this.inflightFetch <= mark) {

@@ -380,7 +380,6 @@ function validateData(data: Data, path: string): void {
   const fail = (what: string): never => {
     throw new GatewayError('GW_INVALID_ARROW', `the Arrow IPC body is inconsistent: column "${path}" ${what}`);
   };
-  if (!Number.isInteger(length) || length < 0 || data.offset < 0) fail(`has length ${length}`);
   if (data.nullBitmap && data.nullBitmap.length > 0 && data.nullBitmap.length * 8 < data.offset + length) fail('has a short validity bitmap');
   const checkOffsets = (offsets: ArrayLike<number | bigint> | undefined, limit: number) => {
     if (!offsets || offsets.length < length + 1) return fail('has too few offsets');
@@ -401,11 +400,10 @@ function validateData(data: Data, path: string): void {
     case Type.Time:
     case Type.Decimal:
     case Type.Duration:
-    case Type.FixedSizeBinary: {
-      const stride = (type as unknown as { byteWidth?: number }).byteWidth && type.typeId === Type.FixedSizeBinary ? (type as unknown as { byteWidth: number }).byteWidth : data.stride;
-      if (data.values && data.values.length < length * stride) fail(`has ${data.values.length} values for ${length} rows`);
+    case Type.FixedSizeBinary:
+      // stride: elements of `values` per row (a FixedSizeBinary's byte width, a Decimal's 32-bit words)
+      if (data.values && data.values.length < length * data.stride) fail(`has ${data.values.length} values for ${length} rows`);
       break;
-    }
     case Type.Bool:
       if (data.values && data.values.length * 8 < data.offset + length) fail('has a short bit buffer');
       break;

@@ -32,8 +32,7 @@ export function elapsedFromJsonText(text: string): number | null {
 /** Seconds from the first row's metadata.elapsed of a Wallaroo Arrow answer, or null. */
 export function elapsedFromTable(table: Table): number | null {
   const metadata = table.getChild('metadata');
-  const index = table.schema.fields.findIndex((f) => f.name === 'metadata');
-  if (!metadata || index < 0 || metadata.type.typeId !== Type.Struct || table.numRows === 0) return null;
+  if (!metadata || metadata.type.typeId !== Type.Struct || table.numRows === 0) return null;
   const row = metadata.get(0) as { toJSON(): Record<string, unknown> } | null;
   const elapsed = row?.toJSON().elapsed as { toArray?: () => ArrayLike<number | bigint> } | null | undefined;
   if (!elapsed || typeof elapsed.toArray !== 'function') return null;

@@ -5,7 +5,7 @@ import { mediaType } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import { assertWithinLimit, declaredLength, readBody } from './body.ts';
 import type { Forwarder } from './forward.ts';
-import { callerResponseHeaders } from './headers.ts';
+import { callerResponseHeaders, firstHeader } from './headers.ts';
 import type { RequestStats } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
@@ -77,13 +77,13 @@ export class OpenAiForwarder {
       const call = { pathSuffix: `/openai/v1/${endpoint}`, contentType: 'application/json', accept: streaming ? 'text/event-stream' : 'application/json' };
       const response = await this.forwarder.upstream.send(pipeline, request, body, call, admission.signal, stats, admission.retryBudget);
       const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
-      const contentType = String(response.headers['content-type'] ?? '');
+      const contentType = firstHeader(response.headers['content-type']) ?? '';
       if (response.statusCode < 300 && contentType.startsWith('text/event-stream') && !Buffer.isBuffer(response.body)) {
         return this.relayEvents(pipeline, response.body, reply, headers, response.statusCode, stats);
       }
       if (response.statusCode < 300 && !Buffer.isBuffer(response.body)) this.watchJsonUsage(pipeline, response.body, reply);
-      const length = Number(response.headers['content-length']);
-      if (Number.isFinite(length)) headers['content-length'] = String(length);
+      const length = declaredLength(firstHeader(response.headers['content-length']));
+      if (length !== null) headers['content-length'] = String(length);
       return reply.code(response.statusCode).headers(headers).send(response.body);
     });
   }

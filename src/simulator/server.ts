@@ -250,7 +250,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const now = () => Math.floor(Date.now() / 1000);
 
-  function issueTokens(subject: string, clientId: string, withRefresh: boolean) {
+  /** Signs the tokens at once and answers after `tokenDeliveryDelayMs` (a signed token on the wire). */
+  async function issueTokens(subject: string, clientId: string, withRefresh: boolean): Promise<Record<string, unknown>> {
     const iat = now();
     const lifetime = control.tokenLifetimeSeconds;
     const body: Record<string, unknown> = {
@@ -266,12 +267,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     for (const token of [body.access_token, body.refresh_token]) if (typeof token === 'string') control.issuedTokens.push(token);
     if (control.issuedTokens.length > 1000) control.issuedTokens.splice(0, control.issuedTokens.length - 1000);
-    return body;
-  }
-
-  async function deliver(tokens: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (control.tokenDeliveryDelayMs > 0) await sleep(control.tokenDeliveryDelayMs);
-    return tokens;
+    return body;
   }
 
   app.post('/auth/realms/master/protocol/openid-connect/token', async (request, reply) => {
@@ -297,7 +294,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!credentials || control.clients[credentials.id] === undefined || control.clients[credentials.id] !== credentials.secret) {
         return reply.code(401).send({ error: 'invalid_client', error_description: 'Invalid client or Invalid client credentials' });
       }
-      return deliver(issueTokens(`service-account-${credentials.id}`, credentials.id, false));
+      return issueTokens(`service-account-${credentials.id}`, credentials.id, false);
     }
     if (grant === 'password') {
       const username = form.get('username') ?? '';
@@ -305,14 +302,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (control.users[username] === undefined || control.users[username] !== form.get('password')) {
         return reply.code(401).send({ error: 'invalid_grant', error_description: 'Invalid user credentials' });
       }
-      return deliver(issueTokens(username, 'sdk-client', true));
+      return issueTokens(username, 'sdk-client', true);
     }
     if (grant === 'refresh_token') {
       const verified = control.signer.verify(form.get('refresh_token') ?? '', now());
       if (!verified.ok || verified.claims.typ !== 'Refresh') {
         return reply.code(400).send({ error: 'invalid_grant', error_description: 'Invalid refresh token' });
       }
-      return deliver(issueTokens(String(verified.claims.sub), 'sdk-client', true));
+      return issueTokens(String(verified.claims.sub), 'sdk-client', true);
     }
     return reply.code(400).send({ error: 'unsupported_grant_type', error_description: `grant ${grant} not supported` });
   });
