@@ -1,12 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Pool, request } from 'undici';
+import { freePort } from '../test/helpers/ports.ts';
 
 /**
  * Proxy overhead, measured in one run against the same upstream and the same load: (a) the upstream directly,
@@ -54,14 +55,6 @@ export interface ProxyBenchResult {
 const ROW = { tensor: Array.from({ length: 29 }, (_, i) => Math.round(Math.cos(i) * 1e8) / 1e8) };
 const BODY = JSON.stringify([ROW, ROW, ROW]);
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 function pinned(command: string[], cpu: number): string[] {
   return TASKSET ? ['taskset', '-c', String(cpu), ...command] : command;
 }
@@ -104,7 +97,7 @@ async function waitReady(url: string): Promise<void> {
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   throw new Error(`${url} never became ready`);
 }
@@ -217,7 +210,7 @@ http {
 `);
   const [file, ...args] = pinned([binary, '-p', dir, '-c', join(dir, 'nginx.conf')], 0);
   const child = spawn(file!, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await sleep(300);
   return { child, port };
 }
 

@@ -3,14 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
-import { call, infer } from '../helpers/http.ts';
+import { infer, readyStatus } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('the token is refreshed in the background before it expires, and /readyz is green once one is held', async (t) => {
   const simulator = await useSimulator(t, { tokenLifetimeSeconds: 3 });
   const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecret: 'simulator-secret', refreshBeforeExpirySeconds: 2 } } }));
-  for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++) await sleep(20);
-  assert.equal((await call(`${gw.url}/readyz`)).status, 200);
+  assert.equal(await readyStatus(gw.url, 50, 20), 200);
   assert.equal(simulator.control.counts.token, 1);
   // Refresh is due 2 s before the 3 s expiry: by 1.6 s a second token must have been fetched, with no request.
   await sleep(1_600);

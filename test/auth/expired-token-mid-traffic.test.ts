@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -21,7 +22,7 @@ test('tokens expiring and revoked during steady traffic: zero failed requests', 
   };
   const revoker = (async () => {
     for (let i = 0; i < 4; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       simulator.control.revokeAllTokens();
     }
   })();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -32,7 +33,7 @@ test('an expired MLOps access token is renewed with the refresh_token grant', as
     discovery: { ttlSeconds: 1 },
   }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await sleep(1_500);
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
   assert.equal(simulator.control.counts.tokenByGrant.password, 1);
   assert.ok((simulator.control.counts.tokenByGrant.refresh_token ?? 0) >= 1);

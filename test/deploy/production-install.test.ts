@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
-import { call, infer } from '../helpers/http.ts';
+import { infer, readyStatus } from '../helpers/http.ts';
 import { ROOT, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { ccfraudBody } from '../helpers/data.ts';
@@ -38,12 +38,7 @@ test("the Dockerfile's runtime stage: production-only install of the built packa
   writeFileSync(join(app, 'secret'), DEFAULT_CLIENT_SECRET);
   const server = await spawnServer(t, [process.execPath, join(app, 'dist/main.js'), 'serve', '--config', join(app, 'config.yaml')], { NODE_ENV: 'production' }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = server.match[1]!;
-  let ready = 0;
-  for (let i = 0; i < 50 && ready !== 200; i++) {
-    ready = (await call(`${url}/readyz`)).status;
-    if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.equal(ready, 200);
+  assert.equal(await readyStatus(url, 50, 100), 200);
   assert.equal((await infer(url, 'ccfraud', ccfraudBody())).status, 200);
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');

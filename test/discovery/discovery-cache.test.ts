@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -40,7 +41,7 @@ test('after the TTL the URL is looked up again', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { discovery: { ttlSeconds: 1 } }));
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  await sleep(1_100);
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
   assert.equal(simulator.control.counts.mlops, 2);
 });

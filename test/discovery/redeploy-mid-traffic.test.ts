@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -20,7 +21,7 @@ test('redeploys during steady traffic: the old URL 404s, the gateway rediscovers
   const urls = new Set<string>();
   const deadline = Date.now() + 20_000;
   const waitForAnswers = async (count: number) => {
-    while (statuses.length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (statuses.length < count && Date.now() < deadline) await sleep(5);
   };
   for (let i = 1; i <= 3; i++) {
     await waitForAnswers(40 * i);

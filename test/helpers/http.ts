@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 
 export interface Answer {
@@ -33,4 +34,15 @@ export function infer(gatewayUrl: string, pipeline: string, body: string | Buffe
     headers: { 'content-type': JSON_RECORDS, ...headers },
     body,
   });
+}
+
+/** GET /readyz until it answers 200, at most `attempts` times, `intervalMs` apart; returns the last status. */
+export async function readyStatus(gatewayUrl: string, attempts: number, intervalMs: number): Promise<number> {
+  let status = 0;
+  for (let i = 0; i < attempts; i++) {
+    status = (await call(`${gatewayUrl}/readyz`)).status;
+    if (status === 200) break;
+    await sleep(intervalMs);
+  }
+  return status;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { ccfraudBody } from '../helpers/data.ts';
@@ -15,10 +16,10 @@ test('a caller that disconnects aborts its upstream request, and its slot is fre
   const abandoned = request(`${gw.url}/pipelines/ccfraud/infer`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: ccfraudBody(), signal: controller.signal,
   }).catch((error: Error) => error.name);
-  await new Promise((resolve) => setTimeout(resolve, 150));
+  await sleep(150);
   controller.abort();
   assert.equal(await abandoned, 'AbortError');
-  for (let i = 0; i < 40 && simulator.control.counts.abortedByCaller === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < 40 && simulator.control.counts.abortedByCaller === 0; i++) await sleep(25);
   assert.equal(simulator.control.counts.abortedByCaller, 1, 'the gateway hung up on Wallaroo too');
   simulator.control.latencyMs = 0;
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200, 'the only slot was released');

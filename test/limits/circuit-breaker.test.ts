@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -24,7 +25,7 @@ test('consecutive upstream failures open the circuit: fail fast, then a half-ope
   assert.ok(Number(fast.headers['retry-after']) >= 1);
   assert.equal(simulator.control.counts.inference, calls, 'failing fast: Wallaroo not called');
 
-  await new Promise((resolve) => setTimeout(resolve, 450));
+  await sleep(450);
   assert.equal(await state(), 'half-open');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200, 'the probe');
   assert.equal(await state(), 'closed');
@@ -42,7 +43,7 @@ test('a failed probe opens the circuit again; client errors (4xx) never count as
   await infer(gw.url, 'ccfraud', ccfraudBody());
   await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).json<{ code: string }>().code, 'GW_CIRCUIT_OPEN');
-  await new Promise((resolve) => setTimeout(resolve, 350));
+  await sleep(350);
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 502, 'the probe fails');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).json<{ code: string }>().code, 'GW_CIRCUIT_OPEN');
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -11,7 +12,7 @@ test('maxConcurrency with a bounded queue: overflow is 503 GW_OVERLOADED with Re
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200); // warm: token and URL
   simulator.control.latencyMs = 300;
   const pending = Array.from({ length: 5 }, () => infer(gw.url, 'ccfraud', ccfraudBody()));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   const listing = (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<{ inflight: number }> }>();
   assert.equal(listing.pipelines[0]!.inflight, 3, 'two in flight and one queued; the other two were refused at once');
   const answers = await Promise.all(pending);

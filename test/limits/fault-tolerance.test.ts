@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
@@ -8,7 +9,6 @@ import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const TIMEOUT_MS = 800;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Outcome {
   status: number;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -49,7 +50,7 @@ test('a saturated event loop: inference is shed with 503 GW_OVERLOADED, health a
   stopHog();
   let recovered = false;
   for (let attempt = 0; attempt < 40 && !recovered; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     recovered = (await infer(gw.url, 'ccfraud', ccfraudBody())).status === 200;
   }
   assert.ok(recovered, 'served again once the event loop recovers');
@@ -60,6 +61,6 @@ test('maxEventLoopDelayMs: 0 turns shedding off', async (t) => {
   const gw = await startGateway(t, simulatorConfig(simulator, { server: { maxEventLoopDelayMs: 0 } }));
   const stopHog = hogEventLoop();
   t.after(stopHog);
-  await new Promise((resolve) => setTimeout(resolve, 1_500)); // longer than a sampling interval
+  await sleep(1_500); // longer than a sampling interval
   for (let attempt = 0; attempt < 5; attempt++) assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
 });

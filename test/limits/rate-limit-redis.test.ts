@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
@@ -14,7 +15,7 @@ test('two gateway replicas sharing one Redis admit exactly the limit between the
   const redis = await useRedis(t);
   const simulator = await useSimulator(t);
   const replicas = [await startGateway(t, simulatorConfig(simulator, limited(redis.url))), await startGateway(t, simulatorConfig(simulator, limited(redis.url)))];
-  await new Promise((resolve) => setTimeout(resolve, 100)); // both clients connected
+  await sleep(100); // both clients connected
   const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => infer(replicas[i % 2]!.url, 'summary', '[{"a":1}]').then((a) => a.status)));
   assert.equal(statuses.filter((s) => s === 200).length, 10);
   assert.equal(statuses.filter((s) => s === 429).length, 20);
@@ -26,7 +27,7 @@ test('Redis down: fail open serves (logged and counted); fail closed refuses wit
   const simulator = await useSimulator(t);
   const open = await startGateway(t, simulatorConfig(simulator, limited(redis.url, true)));
   const closed = await startGateway(t, simulatorConfig(simulator, limited(redis.url, false)));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   assert.equal((await infer(open.url, 'summary', '[{"a":1}]')).status, 200);
   assert.equal((await infer(closed.url, 'summary', '[{"a":1}]')).status, 200);
 
@@ -45,7 +46,7 @@ test('Redis down: fail open serves (logged and counted); fail closed refuses wit
   await redis.start();
   let recovered = 0;
   for (let i = 0; i < 50 && recovered !== 200; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     recovered = (await infer(closed.url, 'summary', '[{"a":1}]')).status;
   }
   assert.equal(recovered, 200);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { RetryBudget } from '../../src/limits/retry-budget.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { standInConfig, startGateway } from '../helpers/gateway.ts';
-import { call, infer } from '../helpers/http.ts';
+import { infer, readyStatus } from '../helpers/http.ts';
 import { freePort } from '../helpers/ports.ts';
 import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -13,7 +13,7 @@ test('connection refused (nothing sent) is retried with backoff until Wallaroo i
   const simulator = await useSimulator(t);
   const port = await freePort();
   const gw = await startGateway(t, standInConfig(simulator, port, { name: 'p', maxRetries: 5 }));
-  for (let i = 0; i < 50 && (await call(`${gw.url}/readyz`)).status !== 200; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await readyStatus(gw.url, 50, 20), 200);
   let served = 0;
   const late = createHttpServer((req, res) => {
     served++;

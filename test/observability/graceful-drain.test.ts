@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
@@ -16,7 +17,7 @@ test('draining: readiness turns 503 at once, the request in flight completes, th
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
   simulator.control.latencyMs = 400;
   const inFlight = infer(gw.url, 'ccfraud', ccfraudBody());
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   gw.gateway.startDraining();
   const ready = await call(`${gw.url}/readyz`);
   assert.equal(ready.status, 503);
@@ -40,7 +41,7 @@ test('SIGTERM with a request in flight: the request gets its answer and the proc
   const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', file], {}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = server.match[1]!;
   const inFlight = infer(url, 'ccfraud', ccfraudBody());
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  await sleep(250);
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
   server.child.kill('SIGTERM');
   const answer = await inFlight;

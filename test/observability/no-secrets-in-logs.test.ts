@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -18,7 +19,7 @@ test('across token fetches, 401 replays, refresh grants and errors, no secret or
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody(), { authorization: `Bearer ${callerToken}`, cookie: 'session=cookie-should-not-appear' })).status, 200);
   simulator.control.revokeAllTokens(); // 401 -> refresh -> replay
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 1_200)); // background refresh, refresh_token grant, rediscovery
+  await sleep(1_200); // background refresh, refresh_token grant, rediscovery
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
   simulator.control.failInference(1, { status: 500 });
   await infer(gw.url, 'ccfraud', ccfraudBody());

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call } from '../helpers/http.ts';
@@ -74,6 +75,6 @@ test('a caller that disconnects mid-stream aborts the upstream stream', async (t
   const controller = new AbortController();
   const reading = readEvents(`${gw.url}/pipelines/llm/openai/v1/completions`, { ...prompt, prompt: 'a b c d e f g h i j k l m n' }, {}, controller.signal, 2).then(() => controller.abort());
   await reading;
-  for (let i = 0; i < 40 && simulator.control.counts.abortedByCaller === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  for (let i = 0; i < 40 && simulator.control.counts.abortedByCaller === 0; i++) await sleep(25);
   assert.equal(simulator.control.counts.abortedByCaller, 1);
 });
