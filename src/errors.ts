@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { FastifyError } from 'fastify';
 
 /**
  * Every error the gateway itself produces. One place, so codes stay stable and docs/errors.md can be checked
@@ -66,6 +67,25 @@ export function errorBody(code: ErrorCode, message?: string): ErrorBody {
   return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message: message ?? summary };
 }
 
-export function isGatewayError(value: unknown): value is GatewayError {
-  return value instanceof GatewayError;
+const FASTIFY_ERRORS: Record<string, GatewayError['code']> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_EMPTY_BODY',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_INVALID_JSON',
+  FST_ERR_VALIDATION: 'GW_BAD_REQUEST',
+};
+
+/** Any thrown value -> a coded gateway error; unknown ones become GW_INTERNAL with no detail leaked. */
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const fastifyError = error as Partial<FastifyError>;
+  const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
+  if (mapped) return new GatewayError(mapped, undefined, { cause: error });
+  if (fastifyError.statusCode === 413) return new GatewayError('GW_BODY_TOO_LARGE', undefined, { cause: error });
+  if (fastifyError.statusCode === 408) return new GatewayError('GW_REQUEST_TIMEOUT', undefined, { cause: error });
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new GatewayError('GW_BAD_REQUEST', undefined, { cause: error });
+  }
+  return new GatewayError('GW_INTERNAL', 'internal error; the gateway log has details under this request id', { cause: error });
 }

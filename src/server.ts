@@ -1,11 +1,12 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
-import { type GatewayConfig, readSecret } from './config/load.ts';
+import { readSecret } from './config/secrets.ts';
+import type { GatewayConfig } from './config/types.ts';
 import { parseInputSchema } from './convert/arrow-types.ts';
 import { PipelineDirectory } from './discovery/directory.ts';
-import { GatewayError, errorBody } from './errors.ts';
+import { errorBody, toGatewayError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { CIRCUIT_STATE_VALUE, createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { gatewayOpenApi } from './observability/gateway-openapi.ts';
@@ -17,7 +18,7 @@ import { createRedisClient } from './limits/redis.ts';
 import { RetryBudget } from './limits/retry-budget.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Forwarder, type PipelineLimits } from './proxy/forward.ts';
-import { requestIdFrom } from './proxy/headers.ts';
+import { requestIdFrom } from './http/headers.ts';
 import { OpenAiForwarder } from './proxy/openai.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 
@@ -35,29 +36,6 @@ export interface Gateway {
   metricsApp: FastifyInstance | null;
   /** Readiness turns 503 at once; in-flight requests go on until `app.close()`. */
   startDraining(): void;
-}
-
-const FASTIFY_ERRORS: Record<string, GatewayError['code']> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: 'GW_BODY_TOO_LARGE',
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'GW_UNSUPPORTED_MEDIA_TYPE',
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'GW_BAD_REQUEST',
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'GW_EMPTY_BODY',
-  FST_ERR_CTP_INVALID_JSON_BODY: 'GW_INVALID_JSON',
-  FST_ERR_VALIDATION: 'GW_BAD_REQUEST',
-};
-
-/** Any thrown value -> a coded gateway error; unknown ones become GW_INTERNAL with no detail leaked. */
-export function toGatewayError(error: unknown): GatewayError {
-  if (error instanceof GatewayError) return error;
-  const fastifyError = error as Partial<FastifyError>;
-  const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
-  if (mapped) return new GatewayError(mapped, undefined, { cause: error });
-  if (fastifyError.statusCode === 413) return new GatewayError('GW_BODY_TOO_LARGE', undefined, { cause: error });
-  if (fastifyError.statusCode === 408) return new GatewayError('GW_REQUEST_TIMEOUT', undefined, { cause: error });
-  if (fastifyError.statusCode !== undefined && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return new GatewayError('GW_BAD_REQUEST', undefined, { cause: error });
-  }
-  return new GatewayError('GW_INTERNAL', 'internal error; the gateway log has details under this request id', { cause: error });
 }
 
 /** Wires the gateway from a validated config. Does no I/O itself: tokens are fetched once the app is ready. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { GatewayConfig } from '../config/load.ts';
+import type { GatewayConfig } from '../config/types.ts';
 import { type TokenEvents, TokenManager } from './token-manager.ts';
 
 export { TokenManager } from './token-manager.ts';

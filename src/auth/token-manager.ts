@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { type Dispatcher, request } from 'undici';
-import { readSecret, type SecretRef } from '../config/load.ts';
+import { readSecret } from '../config/secrets.ts';
+import type { SecretRef } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 
 /**

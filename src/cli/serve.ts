@@ -1,14 +1,14 @@
 import closeWithGrace from 'close-with-grace';
 import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../config/load.ts';
 import { buildServer, type Gateway } from '../server.ts';
-import { DEFAULT_CLIENT_SECRET, type Simulator, startSimulator } from '../simulator/server.ts';
+import type { Simulator } from '../simulator/server.ts';
 
 /** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
-export function demoConfig(simulatorUrl: string, env: NodeJS.ProcessEnv): GatewayConfig {
+export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
   return parseConfig(
     {
       server: { host: '127.0.0.1', port: 8080 },
-      wallaroo: { url: simulatorUrl, auth: { clientSecret: DEFAULT_CLIENT_SECRET } },
+      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
       pipelines: [
         { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
         { name: 'summary', workspace: 'demo' },
@@ -39,14 +39,18 @@ export async function startGateway(options: { configFile?: string | undefined; s
   const demo = !options.configFile;
   let simulator: Simulator | null = null;
   let config: GatewayConfig;
+  // Loaded only when asked for: a production gateway never loads the simulator's code.
+  const loadSimulator = () => import('../simulator/server.ts');
   if (demo) {
+    const { DEFAULT_CLIENT_SECRET, startSimulator } = await loadSimulator();
     simulator = await startSimulator();
-    config = demoConfig(simulator.url, options.env);
+    config = demoConfig(simulator.url, DEFAULT_CLIENT_SECRET, options.env);
   } else {
     config = loadConfigFile(options.configFile!, options.env);
     if (options.simulate) {
       // The simulator stands in for Wallaroo, accepting the configured client and its secret.
       const secret = await readSecret(config.wallaroo.auth.clientSecret);
+      const { startSimulator } = await loadSimulator();
       simulator = await startSimulator({ clients: { [config.wallaroo.auth.clientId]: secret } });
       config = { ...config, wallaroo: { ...config.wallaroo, url: simulator.url, origin: new URL(simulator.url).origin, auth: { ...config.wallaroo.auth, tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } } };
       config.pipelines = config.pipelines.map((p) => (p.url ? { ...p, url: `${simulator!.url}${new URL(p.url).pathname}` } : p));

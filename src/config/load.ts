@@ -1,158 +1,26 @@
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { dirname, resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
-import { parseArrowTypeSpec } from '../convert/arrow-types.ts';
 import { interpolateTree } from './interpolate.ts';
+import { ConfigError, type ConfigProblem, describeAjvErrors } from './problems.ts';
 import { ConfigSchema, type RawConfig, type RawPipeline } from './schema.ts';
+import { secretRef } from './secrets.ts';
+import { parseTypeSpec } from './type-spec.ts';
+import type { GatewayConfig, PipelineConfig } from './types.ts';
 import { parseDurationMs, parseSize } from './units.ts';
 
-/** A secret given inline (from the environment, usually) or as a mounted file re-read at every use. */
-export type SecretRef = { readonly source: 'inline'; readonly value: string } | { readonly source: 'file'; readonly path: string };
+// Parsing and validation of the config file: YAML, ${VAR} interpolation, the schema, then the checks a schema
+// cannot express, every problem collected with its path before one ConfigError is thrown.
 
-export interface RateLimitRule {
-  max: number;
-  timeWindowMs: number;
-}
-
-export interface PipelineConfig {
-  name: string;
-  workspace: string | number | null;
-  pipeline: string;
-  url: string | null;
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  upstreamFormat: 'passthrough' | 'arrow' | 'json';
-  inputSchema: Record<string, string> | null;
-  rateLimit: RateLimitRule | null;
-  maxConcurrency: number;
-  maxQueue: number;
-  /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
-  maxRetries: number;
-  circuitBreaker: { failureThreshold: number; cooldownMs: number };
-}
-
-export interface GatewayConfig {
-  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
-  wallaroo: {
-    url: string;
-    origin: string;
-    tls: { caFile: string | null; rejectUnauthorized: boolean };
-    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number };
-    mlops: { clientId: string; username: string; password: SecretRef } | null;
-  };
-  discovery: { ttlSeconds: number; maxEntries: number };
-  pipelines: PipelineConfig[];
-  rateLimit: {
-    store: 'memory' | 'redis';
-    redisUrl: SecretRef | null;
-    keyBy: { kind: 'ip' } | { kind: 'header'; header: string };
-    default: RateLimitRule | null;
-    failOpen: boolean;
-    redisTimeoutMs: number;
-  };
-  logging: { level: string };
-  metrics: { port: number | null; host: string };
-}
-
-export interface ConfigProblem {
-  path: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  readonly code = 'GW_CONFIG_INVALID';
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[], source?: string) {
-    const where = source ? ` in ${source}` : '';
-    super(
-      `invalid configuration${where} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n'),
-    );
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
+export { ConfigError, type ConfigProblem } from './problems.ts';
+export { readSecret } from './secrets.ts';
+export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, verbose: true, strict: false });
 const validateRaw = ajv.compile<RawConfig>(ConfigSchema);
-
-/** "/pipelines/0/timeoutMs" -> "pipelines[0].timeoutMs" */
-function toPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
-}
-
-/** Paths whose values are secrets (or may embed one, like a Redis URL with a password): never echoed. */
-const SECRET_PATH = /(secret|password|token|redisurl)$/i;
-
-function shown(path: string, value: unknown): string {
-  return SECRET_PATH.test(path) ? '(value hidden)' : JSON.stringify(value);
-}
-
-function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {
-  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  const problems: ConfigProblem[] = [];
-  for (const error of errors) {
-    const path = toPath(error.instancePath);
-    if (error.keyword === 'additionalProperties') {
-      const key = (error.params as { additionalProperty: string }).additionalProperty;
-      problems.push({ path: path ? `${path}.${key}` : key, message: 'unknown key' });
-    } else if (error.keyword === 'anyOf') {
-      const branches = (error.schema as Array<{ const?: unknown; type?: string }>) ?? [];
-      const literals = branches.filter((b) => b.const !== undefined).map((b) => JSON.stringify(b.const));
-      const nullable = branches.some((b) => b.type === 'null');
-      problems.push({
-        path,
-        message: literals.length
-          ? `must be one of ${literals.join(', ')}`
-          : `has an invalid value ${shown(path, error.data)}${nullable ? ' (or leave it null)' : ''}`,
-      });
-    } else if (unionPaths.has(error.instancePath)) {
-      continue; // a failed branch of a union already reported as one problem above
-    } else if (error.keyword === 'required') {
-      const key = (error.params as { missingProperty: string }).missingProperty;
-      problems.push({ path: path ? `${path}.${key}` : key, message: 'is required' });
-    } else {
-      problems.push({ path, message: `${error.message ?? 'is invalid'} (got ${shown(path, error.data)})` });
-    }
-  }
-  return problems;
-}
-
-function secretRef(
-  inline: string | undefined,
-  file: string | undefined,
-  path: string,
-  baseDir: string,
-  problems: ConfigProblem[],
-  required: boolean,
-): SecretRef | null {
-  if (inline !== undefined && file !== undefined) {
-    problems.push({ path: `${path}File`, message: `set ${path.split('.').pop()} or ${path.split('.').pop()}File, not both` });
-    return null;
-  }
-  if (file !== undefined) {
-    const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
-    try {
-      accessSync(absolute, fsConstants.R_OK);
-      if (readFileSync(absolute, 'utf8').trim() === '') problems.push({ path: `${path}File`, message: `file ${absolute} is empty` });
-    } catch (error) {
-      problems.push({ path: `${path}File`, message: `cannot read ${absolute} (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
-    }
-    return { source: 'file', path: absolute };
-  }
-  if (inline !== undefined && inline !== '') return { source: 'inline', value: inline };
-  // Already reported when it came from a missing environment variable.
-  if (required && !problems.some((p) => p.path === path)) problems.push({ path, message: `is required (or ${path.split('.').pop()}File)` });
-  return null;
-}
 
 function normalisePipeline(raw: RawPipeline, index: number, origin: string, problems: ConfigProblem[]): PipelineConfig {
   const at = `pipelines[${index}]`;
@@ -171,7 +39,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
   if (raw.inputSchema) {
     for (const [column, spec] of Object.entries(raw.inputSchema)) {
       try {
-        parseArrowTypeSpec(spec);
+        parseTypeSpec(spec);
       } catch (error) {
         problems.push({ path: `${at}.inputSchema.${column}`, message: (error as Error).message });
       }
@@ -309,10 +177,4 @@ export function loadConfigFile(file: string, env: Env = process.env): GatewayCon
     throw new ConfigError([{ path: '', message: `cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})` }], file);
   }
   return parseConfigText(text, env, dirname(resolve(file)), file);
-}
-
-/** Reads a secret's current value; files are read at every call so a rotated (symlink-swapped) secret is picked up. */
-export async function readSecret(ref: SecretRef): Promise<string> {
-  if (ref.source === 'inline') return ref.value;
-  return (await readFile(ref.path, 'utf8')).replace(/\r?\n$/, '');
 }

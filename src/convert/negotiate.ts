@@ -13,11 +13,6 @@ export const MEDIA_TYPES: Record<BodyFormat, string> = {
   'arrow-stream': 'application/vnd.apache.arrow.stream',
 };
 
-/** The media type of a Content-Type or single Accept value, lower-cased, without parameters ('' when absent). */
-export function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
 interface MediaRange {
   type: string;
   params: Map<string, string>;

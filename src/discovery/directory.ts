@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { type Dispatcher, request } from 'undici';
-import type { PipelineConfig } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { TokenManager } from '../auth/token-manager.ts';
 import { assertTrustedUrl } from './trust.ts';

@@ -3,10 +3,10 @@ import type { RateLimitPluginOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { GatewayConfig, PipelineConfig, RateLimitRule } from '../config/load.ts';
+import type { GatewayConfig, PipelineConfig, RateLimitRule } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import { oncePer } from '../observability/logger.ts';
-import { firstHeader } from '../proxy/headers.ts';
+import { oncePer } from '../http/once-per.ts';
+import { firstHeader } from '../http/headers.ts';
 
 /**
  * Options for @fastify/rate-limit on the inference routes. Each pipeline has its own budget per caller

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { oncePer } from '../observability/logger.ts';
+import { oncePer } from '../http/once-per.ts';
 
 /**
  * The Redis client for shared rate limits. Short command timeout and no offline queue: while Redis is down,

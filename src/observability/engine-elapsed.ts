@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { type Table, Type } from 'apache-arrow';
 import { readArrow } from '../convert/arrow-to-json.ts';
-import { mediaType } from '../convert/negotiate.ts';
+import { mediaType } from '../http/headers.ts';
 
 /**
  * Wallaroo reports engine time per answer row in `metadata.elapsed` (a list of nanosecond durations, one per

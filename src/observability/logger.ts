@@ -32,17 +32,6 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-/** True at most once per `intervalMs`: for a warning an outage would otherwise repeat on every request. */
-export function oncePer(intervalMs: number): () => boolean {
-  let last = Number.NEGATIVE_INFINITY;
-  return () => {
-    const now = Date.now();
-    if (now - last < intervalMs) return false;
-    last = now;
-    return true;
-  };
-}
-
 // Like Envoy's access log: lines are batched and flushed on an interval, so a busy gateway makes one write per
 // few kilobytes rather than one per request, and a quiet one still shows each line within the interval.
 const LOG_BATCH_BYTES = 4096;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { type DataType, Type } from 'apache-arrow';
 import { stringify as toYaml } from 'yaml';
-import type { PipelineConfig } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import { parseArrowTypeSpec } from '../convert/arrow-types.ts';
 import { MEDIA_TYPES } from '../convert/negotiate.ts';
 import { ERROR_CATALOG } from '../errors.ts';
-import { REQUEST_ID } from '../proxy/headers.ts';
+import { REQUEST_ID } from '../http/headers.ts';
 
 /**
  * OpenAPI 3.1.1 for one pipeline's gateway route: the gateway-side equivalent of Wallaroo's

@@ -5,11 +5,6 @@ import { GatewayError } from '../errors.ts';
  * Request bodies. Fastify's bodyLimit does not cover a body the proxy streams itself, so bytes are counted
  * here and the read stops at the limit (413). Only what a 401/404 replay or a conversion needs is kept.
  */
-export function declaredLength(header: string | undefined): number | null {
-  if (header === undefined || !/^\d+$/.test(header)) return null;
-  return Number(header);
-}
-
 export function assertWithinLimit(declared: number | null, limit: number): void {
   if (declared !== null && declared > limit) {
     throw new GatewayError('GW_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
-import type { GatewayConfig, PipelineConfig } from '../config/load.ts';
+import type { GatewayConfig, PipelineConfig } from '../config/types.ts';
 
 /**
  * undici Agents (keep-alive pools per origin). Inference gets one Agent per distinct connect timeout;

@@ -1,6 +1,6 @@
 import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PipelineConfig } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import { convertBody } from '../convert/index.ts';
 import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
@@ -8,8 +8,9 @@ import type { CircuitBreaker } from '../limits/breaker.ts';
 import type { ConcurrencyLimiter } from '../limits/concurrency.ts';
 import type { RetryBudget } from '../limits/retry-budget.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-elapsed.ts';
-import { assertWithinLimit, declaredLength, MeteredBody, readBody } from './body.ts';
-import { callerResponseHeaders, firstHeader } from './headers.ts';
+import { declaredLength, firstHeader } from '../http/headers.ts';
+import { assertWithinLimit, MeteredBody, readBody } from './body.ts';
+import { callerResponseHeaders } from './headers.ts';
 import { readLimited, type RequestStats, UpstreamClient, type UpstreamBody, type UpstreamDeps } from './upstream.ts';
 import { callerClosed, upstreamFailure } from './upstream-errors.ts';
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /**
@@ -24,20 +23,6 @@ const NOT_TO_CALLER = new Set([
   'set-cookie', 'server', 'x-powered-by', 'via', 'alt-svc', 'date', 'content-length', 'x-request-id',
   'x-envoy-upstream-service-time', 'x-envoy-decorator-operation',
 ]);
-
-/** A caller's x-request-id is kept only in this form (it ends up in logs). */
-export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-/** The first value of a header that may have been sent more than once. */
-export function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** Keep a caller's x-request-id only when it is well formed (it ends up in our logs); otherwise make one. */
-export function requestIdFrom(header: string | string[] | undefined): string {
-  const value = firstHeader(header);
-  return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
-}
 
 /** Names listed in Connection (RFC 9110 7.6.1), lower-cased. */
 const NONE_LISTED: ReadonlySet<string> = new Set();

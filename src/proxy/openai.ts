@@ -1,11 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PipelineConfig } from '../config/load.ts';
-import { mediaType } from '../convert/negotiate.ts';
+import type { PipelineConfig } from '../config/types.ts';
+import { mediaType } from '../http/headers.ts';
 import { GatewayError } from '../errors.ts';
-import { assertWithinLimit, declaredLength, readBody } from './body.ts';
+import { declaredLength, firstHeader } from '../http/headers.ts';
+import { assertWithinLimit, readBody } from './body.ts';
 import type { Forwarder } from './forward.ts';
-import { callerResponseHeaders, firstHeader } from './headers.ts';
+import { callerResponseHeaders } from './headers.ts';
 import type { RequestStats } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 

@@ -2,7 +2,7 @@ import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limi
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CircuitState } from '../limits/breaker.ts';
-import type { PipelineConfig } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
 import { pipelineOpenApiYaml } from '../observability/openapi.ts';

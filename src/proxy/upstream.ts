@@ -4,12 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { TokenManager } from '../auth/token-manager.ts';
-import type { PipelineConfig } from '../config/load.ts';
+import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory, ResolvedPipeline } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
 import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { declaredLength, MeteredBody } from './body.ts';
+import { declaredLength } from '../http/headers.ts';
+import { MeteredBody } from './body.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { callerClosed, upstreamFailure } from './upstream-errors.ts';
 

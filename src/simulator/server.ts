@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { parseInputSchema } from '../convert/arrow-types.ts';
 import { readArrow } from '../convert/arrow-to-json.ts';
 import { recordsToTable } from '../convert/json-to-arrow.ts';
-import { mediaType } from '../convert/negotiate.ts';
+import { mediaType } from '../http/headers.ts';
 import { JwtSigner } from './jwt.ts';
 import { type ModelKind, ModelInputError, runModel } from './models.ts';
 import { complete, completionBody, OpenAiInputError, type OpenAiRequest, streamChunks } from './openai.ts';

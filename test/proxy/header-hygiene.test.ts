@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { callerResponseHeaders, connectionListed, requestIdFrom, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
+import { requestIdFrom } from '../../src/http/headers.ts';
+import { callerResponseHeaders, connectionListed, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 
 const base = { token: 'T', requestId: 'r1', contentType: 'application/json; format=pandas-records', accept: 'application/vnd.apache.arrow.file' };
 

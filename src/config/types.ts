@@ -1,0 +1,49 @@
+// The validated, normalised configuration every room reads. Types only: importing them pulls in no parser,
+// schema or validator (load.ts does the parsing).
+/** A secret given inline (from the environment, usually) or as a mounted file re-read at every use. */
+export type SecretRef = { readonly source: 'inline'; readonly value: string } | { readonly source: 'file'; readonly path: string };
+
+export interface RateLimitRule {
+  max: number;
+  timeWindowMs: number;
+}
+
+export interface PipelineConfig {
+  name: string;
+  workspace: string | number | null;
+  pipeline: string;
+  url: string | null;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  upstreamFormat: 'passthrough' | 'arrow' | 'json';
+  inputSchema: Record<string, string> | null;
+  rateLimit: RateLimitRule | null;
+  maxConcurrency: number;
+  maxQueue: number;
+  /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
+  maxRetries: number;
+  circuitBreaker: { failureThreshold: number; cooldownMs: number };
+}
+
+export interface GatewayConfig {
+  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
+  wallaroo: {
+    url: string;
+    origin: string;
+    tls: { caFile: string | null; rejectUnauthorized: boolean };
+    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number };
+    mlops: { clientId: string; username: string; password: SecretRef } | null;
+  };
+  discovery: { ttlSeconds: number; maxEntries: number };
+  pipelines: PipelineConfig[];
+  rateLimit: {
+    store: 'memory' | 'redis';
+    redisUrl: SecretRef | null;
+    keyBy: { kind: 'ip' } | { kind: 'header'; header: string };
+    default: RateLimitRule | null;
+    failOpen: boolean;
+    redisTimeoutMs: number;
+  };
+  logging: { level: string };
+  metrics: { port: number | null; host: string };
+}

@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+
+/** Leaf helpers for HTTP header values, shared by every room that reads a request. Pure. */
+
+/** A caller's x-request-id is kept only in this form (it ends up in logs). */
+export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The first value of a header that may have been sent more than once. */
+export function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Keep a caller's x-request-id only when it is well formed (it ends up in our logs); otherwise make one. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = firstHeader(header);
+  return value !== undefined && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/** The media type of a Content-Type or single Accept value, lower-cased, without parameters ('' when absent). */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** A Content-Length header as a byte count; null when absent or not a plain decimal number. */
+export function declaredLength(header: string | undefined): number | null {
+  if (header === undefined || !/^\d+$/.test(header)) return null;
+  return Number(header);
+}
