@@ -25,12 +25,14 @@ function numbersIn(value: unknown, into: number[]): void {
 }
 
 /** Runs the model on one input row (plain JS values). */
-export function runModel(kind: ModelKind, row: Record<string, unknown>, index: number): Record<string, unknown[]> {
+export function runModel(kind: ModelKind, row: Record<string, unknown>): Record<string, unknown[]> {
   if (kind === 'ccfraud') {
-    const tensor = row.tensor as unknown;
+    // The tutorials name the input `tensor` (with a tensor_fields config) or `dense_input` (the ONNX name).
+    const tensor = (row.tensor ?? row.dense_input) as unknown;
     const values = Array.isArray(tensor) || ArrayBuffer.isView(tensor) ? Array.from(tensor as ArrayLike<unknown>) : null;
     if (!values || values.length !== 29 || values.some((v) => typeof v !== 'number')) {
-      throw new ModelInputError(`row ${index}: input "tensor" must be 29 numbers`);
+      // The engine's own words (recorded on 2024.2), whichever row it was.
+      throw new ModelInputError('Error getting tensor from inference data');
     }
     return { dense_1: [ccfraudScore(values as number[])] };
   }

@@ -1,67 +1,59 @@
-/**
- * The simulator's OpenAI-compatible model: a deterministic "echo" language model, so tests can check exact
- * text. The completion is "Echo:" followed by the prompt's words in reverse order, one token per word, cut at
- * max_tokens (default 16). Usage counts words.
- */
-export interface OpenAiRequest {
-  kind: 'completions' | 'chat/completions';
-  body: Record<string, unknown>;
-}
+// The OpenAI-compatible endpoints of a pipeline (`<url>/openai/v1/completions`, `.../chat/completions`),
+// from 2025: whole answers, or Server-Sent Events chunk by chunk when `"stream": true`. Versions without
+// them answer "deployment not found", as any unknown path under the inference URL.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import type { SimulatorControl } from './control.ts';
+import { INFERENCE_PATH } from './inference.ts';
+import { admitInference } from './inference-gate.ts';
+import { complete, completionBody, OpenAiInputError, type OpenAiRequest, streamChunks } from './openai-model.ts';
+import { sendError } from './platform.ts';
 
-export interface OpenAiCompletion {
-  tokens: string[];
-  finishReason: 'stop' | 'length';
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
-}
+const MODEL_FILE = 'echo-llm.zip';
 
-export class OpenAiInputError extends Error {}
+export function registerOpenAi(app: FastifyInstance, control: SimulatorControl): void {
+  for (const kind of ['completions', 'chat/completions'] as const) {
+    app.post(`${INFERENCE_PATH}/openai/v1/${kind}`, async (request, reply) => {
+      if (!control.profile.openAi) return sendError(control, reply, 'deployment-not-found');
+      const started = performance.now();
+      const state = await admitInference(control, request, reply);
+      if (!state) return reply;
+      if (state.pipeline.model !== 'openai') return sendError(control, reply, 'openai-call-on-native-pipeline');
+      let openAi: OpenAiRequest;
+      let result: ReturnType<typeof complete>;
+      try {
+        const parsed: unknown = JSON.parse(((request.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'));
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new OpenAiInputError('the body must be a JSON object');
+        openAi = { kind, body: parsed as Record<string, unknown> };
+        result = complete(openAi);
+      } catch (error) {
+        return sendError(control, reply, 'bad-input', error instanceof OpenAiInputError ? error.message : 'the body is not valid JSON');
+      }
+      const id = `${kind === 'completions' ? 'cmpl' : 'chatcmpl'}-${randomBytes(16).toString('hex')}`;
+      const created = Math.floor(Date.now() / 1000);
+      if (openAi.body.stream !== true) return completionBody(openAi, result, id, MODEL_FILE, created);
 
-function promptText({ kind, body }: OpenAiRequest): string {
-  if (kind === 'completions') {
-    if (typeof body.prompt === 'string') return body.prompt;
-    if (Array.isArray(body.prompt) && body.prompt.every((p) => typeof p === 'string')) return body.prompt.join(' ');
-    throw new OpenAiInputError('prompt must be a string or an array of strings');
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      raw.flushHeaders(); // as model servers do: the stream is open before the first token is ready
+      const chunks = streamChunks(openAi, result, id, MODEL_FILE, created);
+      let firstTokenAt = 0;
+      for (let i = 0; i < chunks.length; i++) {
+        if (raw.destroyed) return;
+        if (control.streamTokenDelayMs > 0) await sleep(control.streamTokenDelayMs);
+        if (control.streamFailAfterTokens !== null && i === control.streamFailAfterTokens) {
+          raw.socket?.destroy(); // the model server dies mid-stream, after the earlier chunks went out
+          return;
+        }
+        firstTokenAt ||= performance.now();
+        const seconds = (performance.now() - started) / 1000;
+        const chunk = chunks[i]!({ ttft: (firstTokenAt - started) / 1000, tps: result.tokens.length / Math.max(seconds, 1e-6) });
+        raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        control.emit('stream-chunk', { pipeline: state.pipeline.name, index: i });
+      }
+      raw.end('data: [DONE]\n\n');
+    });
   }
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw new OpenAiInputError('messages must be a non-empty array');
-  return body.messages
-    .map((m) => (m && typeof m === 'object' && typeof (m as { content?: unknown }).content === 'string' ? (m as { content: string }).content : ''))
-    .join(' ');
-}
-
-export function complete(request: OpenAiRequest): OpenAiCompletion {
-  const words = promptText(request).split(/\s+/).filter(Boolean);
-  const maxTokens = typeof request.body.max_tokens === 'number' && request.body.max_tokens > 0 ? Math.floor(request.body.max_tokens) : 16;
-  const all = ['Echo:', ...[...words].reverse()].map((word, i) => (i === 0 ? word : ` ${word}`));
-  const tokens = all.slice(0, maxTokens);
-  const promptTokens = Math.max(1, words.length);
-  return {
-    tokens,
-    finishReason: tokens.length < all.length ? 'length' : 'stop',
-    usage: { prompt_tokens: promptTokens, completion_tokens: tokens.length, total_tokens: promptTokens + tokens.length },
-  };
-}
-
-export function completionBody(request: OpenAiRequest, result: OpenAiCompletion, id: string, model: string, created: number): Record<string, unknown> {
-  const text = result.tokens.join('');
-  const choice = request.kind === 'completions'
-    ? { index: 0, text, logprobs: null, finish_reason: result.finishReason }
-    : { index: 0, message: { role: 'assistant', content: text }, finish_reason: result.finishReason };
-  return { id, object: request.kind === 'completions' ? 'text_completion' : 'chat.completion', created, model, choices: [choice], usage: result.usage };
-}
-
-/** One SSE chunk per token; the last carries finish_reason and usage. */
-export function streamChunks(request: OpenAiRequest, result: OpenAiCompletion, id: string, model: string, created: number): Array<Record<string, unknown>> {
-  const object = request.kind === 'completions' ? 'text_completion' : 'chat.completion.chunk';
-  const chunks = result.tokens.map((token, i) => ({
-    id, object, created, model,
-    choices: [request.kind === 'completions'
-      ? { index: 0, text: token, logprobs: null, finish_reason: null }
-      : { index: 0, delta: i === 0 ? { role: 'assistant', content: token } : { content: token }, finish_reason: null }],
-  }));
-  chunks.push({
-    id, object, created, model,
-    choices: [request.kind === 'completions' ? { index: 0, text: '', logprobs: null, finish_reason: result.finishReason } : { index: 0, delta: {}, finish_reason: result.finishReason }],
-    usage: result.usage,
-  } as never);
-  return chunks;
 }

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { type GatewayConfig, parseConfig } from '../../src/config/load.ts';
 import { loggerOptions } from '../../src/observability/logger.ts';
 import { buildServer, type Gateway } from '../../src/server.ts';
-import { DEFAULT_CLIENT_SECRET, type Simulator } from '../../src/simulator/server.ts';
+import { DEFAULT_CLIENT_SECRET, DEFAULT_USER, type Simulator } from '../../src/simulator/server.ts';
 
 export interface TestGateway {
   url: string;
@@ -23,11 +23,35 @@ export interface TestGateway {
 
 export type RawConfig = Record<string, unknown>;
 
-/** The smallest config pointing at a simulator, with overrides merged per top-level section. */
+/**
+ * How a gateway reaches a simulator: its API host, its token URL (Keycloak has its own host before 2024.2)
+ * and a user for the MLOps API, which Wallaroo documents as needing a user token.
+ */
+export function simulatorWallaroo(simulator: Simulator): RawConfig {
+  return {
+    url: simulator.url,
+    auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: simulator.tokenUrl },
+    mlops: { username: DEFAULT_USER.username, password: DEFAULT_USER.password },
+  };
+}
+
+const isObject = (value: unknown): value is RawConfig => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** `overrides` merged into `base` object by object; an `undefined` value removes the key, arrays replace. */
+export function mergeConfig(base: RawConfig, overrides: RawConfig): RawConfig {
+  const merged: RawConfig = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete merged[key];
+    else merged[key] = isObject(value) && isObject(merged[key]) ? mergeConfig(merged[key] as RawConfig, value) : value;
+  }
+  return merged;
+}
+
+/** The smallest config pointing at a simulator, with overrides merged in (see mergeConfig). */
 export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {}): RawConfig {
   const base: RawConfig = {
     server: { host: '127.0.0.1', port: 0 },
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET } },
+    wallaroo: simulatorWallaroo(simulator),
     pipelines: [
       { name: 'ccfraud', workspace: 'demo' },
       { name: 'urlpipeline', workspace: 'urlworkspace' },
@@ -35,15 +59,7 @@ export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {})
     ],
     logging: { level: 'debug' },
   };
-  const merged: RawConfig = { ...base };
-  for (const [key, value] of Object.entries(overrides)) {
-    const current = merged[key];
-    merged[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)
-        ? { ...(current as RawConfig), ...(value as RawConfig) }
-        : value;
-  }
-  return merged;
+  return mergeConfig(base, overrides);
 }
 
 /**
@@ -52,7 +68,7 @@ export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {})
  */
 export function standInConfig(simulator: Simulator, port: number, pipeline: RawConfig & { name: string }): RawConfig {
   return simulatorConfig(simulator, {
-    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } },
+    wallaroo: { url: `http://127.0.0.1:${port}`, mlops: null },
     pipelines: [{ url: `http://127.0.0.1:${port}/infer`, ...pipeline }],
   });
 }
