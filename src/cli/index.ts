@@ -4,6 +4,7 @@ import { parseCommandArgs, USAGE } from './args.ts';
 import { serveCommand } from './serve.ts';
 import { specCommand } from './spec.ts';
 import { ConfigError } from '../config/load.ts';
+import { DEFAULT_WALLAROO_VERSION, isWallarooVersion, WALLAROO_VERSIONS } from '../simulator/versions/names.ts';
 
 /** Dispatches `wallaroo-gateway <command>`; returns an exit code, or null for a long-running server. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
@@ -23,9 +24,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   const configFile = values.config ?? env.WALLAROO_GATEWAY_CONFIG;
   switch (command) {
-    case 'serve':
+    case 'serve': {
+      const version = values['simulate-version'];
+      if (version !== undefined && !isWallarooVersion(version)) {
+        process.stderr.write(`--simulate-version ${version}: not a modelled Wallaroo version (${WALLAROO_VERSIONS.join(', ')})\n\n${USAGE}`);
+        return 2;
+      }
+      const simulate = values.simulate || version !== undefined ? (version ?? DEFAULT_WALLAROO_VERSION) : null;
       try {
-        await serveCommand(configFile, values.simulate ?? false, env, process.stdout);
+        await serveCommand(configFile, simulate, env, process.stdout);
         return null;
       } catch (error) {
         if (error instanceof ConfigError) {
@@ -34,6 +41,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         }
         throw error;
       }
+    }
     case 'check-config':
       return checkConfig(configFile, env, process.stdout, process.stderr);
     case 'spec':

@@ -2,13 +2,17 @@ import closeWithGrace from 'close-with-grace';
 import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../config/load.ts';
 import { buildServer, type Gateway } from '../server.ts';
 import type { Simulator } from '../simulator/server.ts';
+import { DEFAULT_WALLAROO_VERSION, type WallarooVersion } from '../simulator/versions/names.ts';
 
-/** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
-export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
+/**
+ * The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. Discovery
+ * uses the simulator's user, as Wallaroo's MLOps API wants a user token.
+ */
+export function demoConfig(simulator: Simulator, clientSecret: string, user: { username: string; password: string }, env: NodeJS.ProcessEnv): GatewayConfig {
   return parseConfig(
     {
       server: { host: '127.0.0.1', port: 8080 },
-      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
+      wallaroo: { url: simulator.url, auth: { clientSecret, tokenUrl: simulator.tokenUrl }, mlops: user },
       pipelines: [
         { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
         { name: 'summary', workspace: 'demo' },
@@ -34,25 +38,30 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Loads config, starts the simulator when asked (or in demo mode), builds and listens. */
-export async function startGateway(options: { configFile?: string | undefined; simulate: boolean; env: NodeJS.ProcessEnv }): Promise<RunningGateway> {
+/**
+ * Loads config, starts the simulator when asked (`simulate`: the Wallaroo version it plays) or in demo mode,
+ * builds and listens.
+ */
+export async function startGateway(options: { configFile?: string | undefined; simulate: WallarooVersion | null; env: NodeJS.ProcessEnv }): Promise<RunningGateway> {
   const demo = !options.configFile;
   let simulator: Simulator | null = null;
   let config: GatewayConfig;
   // Loaded only when asked for: a production gateway never loads the simulator's code.
   const loadSimulator = () => import('../simulator/server.ts');
   if (demo) {
-    const { DEFAULT_CLIENT_SECRET, startSimulator } = await loadSimulator();
-    simulator = await startSimulator();
-    config = demoConfig(simulator.url, DEFAULT_CLIENT_SECRET, options.env);
+    const { DEFAULT_CLIENT_SECRET, DEFAULT_USER, startSimulator } = await loadSimulator();
+    simulator = await startSimulator({ version: options.simulate ?? DEFAULT_WALLAROO_VERSION });
+    config = demoConfig(simulator, DEFAULT_CLIENT_SECRET, DEFAULT_USER, options.env);
   } else {
     config = loadConfigFile(options.configFile!, options.env);
     if (options.simulate) {
-      // The simulator stands in for Wallaroo, accepting the configured client and its secret.
+      // The simulator stands in for Wallaroo, accepting the configured client and its secret (and user).
       const secret = await readSecret(config.wallaroo.auth.clientSecret);
+      const { mlops } = config.wallaroo;
+      const users = mlops ? { [mlops.username]: await readSecret(mlops.password) } : undefined;
       const { startSimulator } = await loadSimulator();
-      simulator = await startSimulator({ clients: { [config.wallaroo.auth.clientId]: secret } });
-      config = { ...config, wallaroo: { ...config.wallaroo, url: simulator.url, origin: new URL(simulator.url).origin, auth: { ...config.wallaroo.auth, tokenUrl: `${simulator.url}/auth/realms/master/protocol/openid-connect/token` } } };
+      simulator = await startSimulator({ version: options.simulate, clients: { [config.wallaroo.auth.clientId]: secret }, users });
+      config = { ...config, wallaroo: { ...config.wallaroo, url: simulator.url, origin: new URL(simulator.url).origin, auth: { ...config.wallaroo.auth, tokenUrl: simulator.tokenUrl } } };
       config.pipelines = config.pipelines.map((p) => (p.url ? { ...p, url: `${simulator!.url}${new URL(p.url).pathname}` } : p));
     }
   }
@@ -82,12 +91,12 @@ export async function startGateway(options: { configFile?: string | undefined; s
   };
 }
 
-export async function serveCommand(configFile: string | undefined, simulate: boolean, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
+export async function serveCommand(configFile: string | undefined, simulate: WallarooVersion | null, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
   const running = await startGateway({ configFile, simulate, env });
   const { gateway } = running;
   if (!configFile) {
     out.write(
-      `\nwallaroo-gateway demo: gateway on ${running.url}, embedded Wallaroo simulator on ${running.simulator!.url}\n` +
+      `\nwallaroo-gateway demo: gateway on ${running.url}, embedded Wallaroo ${running.simulator!.version} simulator on ${running.simulator!.url}\n` +
         `try:\n  curl -s -X POST ${running.url}/pipelines/ccfraud/infer \\\n` +
         `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
         `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +

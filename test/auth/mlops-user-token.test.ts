@@ -7,19 +7,18 @@ import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('where the admin API refuses the client token, discovery uses the MLOps user token (password grant)', async (t) => {
-  const simulator = await useSimulator(t, { adminRequiresUserToken: true, users: { alice: 'al1ce-pw' } });
+  // Wallaroo documents the MLOps API as taking a user's token; the simulator refuses a service account's.
+  const simulator = await useSimulator(t, { users: { alice: 'al1ce-pw' } });
 
-  const withoutUser = await startGateway(t, simulatorConfig(simulator));
+  const withoutUser = await startGateway(t, simulatorConfig(simulator, { wallaroo: { mlops: null } }));
   const refused = await infer(withoutUser.url, 'ccfraud', ccfraudBody());
   assert.equal(refused.status, 502);
   assert.deepEqual(refused.json(), {
     statusCode: 502, code: 'GW_DISCOVERY_FAILED', error: 'Bad Gateway',
-    message: 'MLOps API /admin/get_pipeline_external_url answered 403',
+    message: 'MLOps API /workspaces/list answered 403',
   });
 
-  const withUser = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: 'simulator-secret' }, mlops: { username: 'alice', password: 'al1ce-pw' } },
-  }));
+  const withUser = await startGateway(t, simulatorConfig(simulator, { wallaroo: { mlops: { username: 'alice', password: 'al1ce-pw' } } }));
   const answer = await infer(withUser.url, 'ccfraud', ccfraudBody());
   assert.equal(answer.status, 200);
   assert.ok(simulator.control.counts.tokenByGrant.password! >= 1);
@@ -27,9 +26,9 @@ test('where the admin API refuses the client token, discovery uses the MLOps use
 });
 
 test('an expired MLOps access token is renewed with the refresh_token grant', async (t) => {
-  const simulator = await useSimulator(t, { adminRequiresUserToken: true, users: { alice: 'al1ce-pw' }, tokenLifetimeSeconds: 3 });
+  const simulator = await useSimulator(t, { users: { alice: 'al1ce-pw' }, tokenLifetimeSeconds: 3 });
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: 'simulator-secret', refreshBeforeExpirySeconds: 2 }, mlops: { username: 'alice', password: 'al1ce-pw' } },
+    wallaroo: { auth: { refreshBeforeExpirySeconds: 2 }, mlops: { username: 'alice', password: 'al1ce-pw' } },
     discovery: { ttlSeconds: 1 },
   }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);

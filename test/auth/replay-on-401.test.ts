@@ -9,14 +9,14 @@ test('an upstream 401 drops the token, fetches one new token and replays the req
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  const tokensBefore = simulator.control.counts.token;
+  const tokensBefore = simulator.control.counts.tokenByGrant.client_credentials!;
   const inferenceBefore = simulator.control.counts.inference;
 
   simulator.control.revokeAllTokens();
   const answer = await infer(gw.url, 'ccfraud', ccfraudBody(3));
   assert.equal(answer.status, 200);
   assert.equal(answer.json<unknown[]>().length, 3);
-  assert.equal(simulator.control.counts.token - tokensBefore, 1);
+  assert.equal(simulator.control.counts.tokenByGrant.client_credentials! - tokensBefore, 1);
   assert.equal(simulator.control.counts.inference - inferenceBefore, 2, 'the refused call and one replay');
   const line = gw.logs.find((l) => l.msg === 'request' && Array.isArray(l.replays));
   assert.deepEqual(line?.replays, ['token']);
@@ -26,12 +26,12 @@ test('a burst of 401s triggers one token fetch, and every request succeeds', asy
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  const tokensBefore = simulator.control.counts.token;
+  const tokensBefore = simulator.control.counts.tokenByGrant.client_credentials!;
   simulator.control.revokeAllTokens();
   simulator.control.tokenLatencyMs = 50;
   const answers = await Promise.all(Array.from({ length: 30 }, () => infer(gw.url, 'ccfraud', ccfraudBody())));
   assert.deepEqual(new Set(answers.map((a) => a.status)), new Set([200]));
-  assert.equal(simulator.control.counts.token - tokensBefore, 1);
+  assert.equal(simulator.control.counts.tokenByGrant.client_credentials! - tokensBefore, 1);
 });
 
 test('a 401 that persists after the replay is GW_UPSTREAM_UNAUTHORIZED, never a loop', async (t) => {

@@ -27,7 +27,7 @@ test('a client secret mounted as a file is re-read, so a rotated Secret is used 
   const mount = kubernetesSecretDir(t);
   mount.rotate('first-secret');
   const simulator = await useSimulator(t, { clients: { 'api-client': 'first-secret' } });
-  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecretFile: join(mount.dir, 'secret') } } }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { auth: { clientSecret: undefined, clientSecretFile: join(mount.dir, 'secret') } } }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
 
   // Rotation: Keycloak gets the new secret, the mount is swapped, old tokens are revoked.

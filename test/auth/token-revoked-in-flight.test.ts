@@ -9,8 +9,9 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('a token signed before a key rotation but delivered after it gets one more replay, with a token fetched after the refusal', async (t) => {
   // 4 s tokens refreshed 3 s early: the background refresh starts at about 1 s, while the first token is still
   // handed out (until 3 s), so the request below is refused with the old token while the refresh is on the wire.
-  const simulator = await useSimulator(t, { tokenLifetimeSeconds: 4 });
-  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecret: 'simulator-secret', refreshBeforeExpirySeconds: 3 } } }));
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so every token signed is one.
+  const simulator = await useSimulator(t, { tokenLifetimeSeconds: 4, mlopsAcceptsServiceAccountTokens: true });
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { auth: { refreshBeforeExpirySeconds: 3 }, mlops: null } }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
   const signedBefore = simulator.control.issuedTokens.length;
   simulator.control.tokenDeliveryDelayMs = 400;

@@ -32,10 +32,11 @@ test('with the identity provider down: 503 GW_TOKEN_UNAVAILABLE with Retry-After
 });
 
 test('transient token failures (5xx, an empty 200) are retried within one request', async (t) => {
-  const simulator = await useSimulator(t);
+  // Only the inference token is fetched (no MLOps user; this simulator's MLOps API accepts it), so it meets both faults.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
   simulator.control.failToken(1, { status: 503 });
   simulator.control.failToken(1, { status: 200, body: '' });
-  const gw = await startGateway(t, simulatorConfig(simulator));
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { mlops: null } }));
   const answer = await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal(answer.status, 200);
   assert.equal(simulator.control.counts.token, 3);
@@ -46,7 +47,7 @@ test('transient token failures (5xx, an empty 200) are retried within one reques
 
 test('refused credentials are not retried in a loop and say what the provider answered, not its text', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecret: 'wrong-secret' } } }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { auth: { clientSecret: 'wrong-secret' }, mlops: null } }));
   const answer = await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal(answer.status, 503);
   assert.equal(answer.json<{ message: string }>().message, 'no valid Wallaroo inference token: token endpoint answered 401 invalid_client');

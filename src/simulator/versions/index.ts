@@ -6,9 +6,9 @@ import { profile2023 } from './v2023-4.ts';
 import { profile2024 } from './v2024-2.ts';
 import { profile2025 } from './v2025.ts';
 
-export const WALLAROO_VERSIONS = ['2023.4', '2024.2', '2025'] as const;
-export type WallarooVersion = (typeof WALLAROO_VERSIONS)[number];
-export const DEFAULT_WALLAROO_VERSION: WallarooVersion = '2025';
+import type { WallarooVersion } from './names.ts';
+
+export { DEFAULT_WALLAROO_VERSION, isWallarooVersion, WALLAROO_VERSIONS, type WallarooVersion } from './names.ts';
 
 /** Every error the simulated Wallaroo can answer; each version writes them its own way. */
 export type WallarooErrorKind =
@@ -77,10 +77,6 @@ export interface VersionProfile {
 }
 
 const PROFILES: Record<WallarooVersion, VersionProfile> = { '2023.4': profile2023, '2024.2': profile2024, '2025': profile2025 };
-
-export function isWallarooVersion(value: unknown): value is WallarooVersion {
-  return typeof value === 'string' && (WALLAROO_VERSIONS as readonly string[]).includes(value);
-}
 
 export function versionProfile(version: WallarooVersion): VersionProfile {
   return PROFILES[version];
