@@ -183,11 +183,6 @@ export class SimulatorControl {
     return this.inferenceUrl(name);
   }
 
-  /** @deprecated the old name of recreate(): real Wallaroo keeps the URL on redeploy (see deploy()). */
-  redeploy(name: string): string {
-    return this.recreate(name);
-  }
-
   /** Fail the next `count` inference calls with this answer (the version's error body unless one is given). */
   failInference(count: number, fault: InjectedFault = { status: 500 }): void {
     for (let i = 0; i < count; i++) this.inferenceFaults.push(fault);

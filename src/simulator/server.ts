@@ -28,8 +28,6 @@ export interface SimulatorOptions {
   workspaces?: SimulatedWorkspace[];
   /** The MLOps API takes a service account's (client_credentials) token too; Wallaroo documents a user token. */
   mlopsAcceptsServiceAccountTokens?: boolean;
-  /** @deprecated the MLOps API refuses service-account tokens by default now; `false` here accepts them. */
-  adminRequiresUserToken?: boolean;
   host?: string;
   port?: number;
   /** Port of the separate Keycloak host, in versions that have one. */
@@ -86,7 +84,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     workspaces: options.workspaces ?? DEFAULT_WORKSPACES,
     tokenLifetimeSeconds: options.tokenLifetimeSeconds ?? null,
     refreshLifetimeSeconds: options.refreshLifetimeSeconds ?? null,
-    mlopsAcceptsServiceAccountTokens: options.mlopsAcceptsServiceAccountTokens ?? options.adminRequiresUserToken === false,
+    mlopsAcceptsServiceAccountTokens: options.mlopsAcceptsServiceAccountTokens ?? false,
   });
   const host = options.host ?? '127.0.0.1';
   const api = createApp();

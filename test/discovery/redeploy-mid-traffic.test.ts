@@ -6,7 +6,7 @@ import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
-test('redeploys during steady traffic: the old URL 404s, the gateway rediscovers and replays, zero failed requests', async (t) => {
+test('a pipeline recreated during steady traffic: the old URL 404s, the gateway rediscovers and replays, zero failed requests', async (t) => {
   const simulator = await useSimulator(t);
   simulator.control.latencyMs = 2; // keep requests in flight across each redeploy
   const gw = await startGateway(t, simulatorConfig(simulator));
@@ -16,7 +16,7 @@ test('redeploys during steady traffic: the old URL 404s, the gateway rediscovers
     for (let i = 0; i < 400 && !stop; i++) statuses.push((await infer(gw.url, 'ccfraud', ccfraudBody())).status);
   };
   const workers = Array.from({ length: 8 }, worker);
-  // Redeploy after every 40 answers, three times; then let traffic run on a little. Counted, not timed, so a
+  // Recreate (a new deploy id, so a new URL) after every 40 answers, three times; then let traffic run on a little. Counted, not timed, so a
   // busy machine changes nothing but the duration (bounded: 20 s at most).
   const urls = new Set<string>();
   const deadline = Date.now() + 20_000;
@@ -25,7 +25,7 @@ test('redeploys during steady traffic: the old URL 404s, the gateway rediscovers
   };
   for (let i = 1; i <= 3; i++) {
     await waitForAnswers(40 * i);
-    urls.add(simulator.control.redeploy('ccfraud'));
+    urls.add(simulator.control.recreate('ccfraud'));
   }
   await waitForAnswers(160);
   stop = true;

@@ -9,7 +9,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('across token fetches, 401 replays, refresh grants and errors, no secret or token reaches the log, metrics or listings', async (t) => {
   const clientSecret = 'cl1ent-SECRET-value';
   const password = 'us3r-PASSWORD-value';
-  const simulator = await useSimulator(t, { clients: { 'api-client': clientSecret }, users: { ops: password }, adminRequiresUserToken: true, tokenLifetimeSeconds: 3 });
+  const simulator = await useSimulator(t, { clients: { 'api-client': clientSecret }, users: { ops: password }, tokenLifetimeSeconds: 3 });
   const gw = await startGateway(t, simulatorConfig(simulator, {
     wallaroo: { url: simulator.url, auth: { clientSecret, refreshBeforeExpirySeconds: 2 }, mlops: { username: 'ops', password } },
     logging: { level: 'trace' },

@@ -7,10 +7,12 @@ import { readEvents } from '../helpers/sse.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 const llm = (timeoutMs = 30_000) => ({ pipelines: [{ name: 'llm', workspace: 'demo', timeoutMs }] });
+// OpenAI-compatible endpoints exist from Wallaroo 2025 on, whatever version the suite runs against.
+const version = '2025';
 const prompt = { prompt: 'one two three four five six', stream: true };
 
 test('"stream": true relays events as they are produced: the first arrives while the model is still generating', async (t) => {
-  const simulator = await useSimulator(t);
+  const simulator = await useSimulator(t, { version });
   simulator.control.streamTokenDelayMs = 120;
   const gw = await startGateway(t, simulatorConfig(simulator, llm()));
   const { status, headers, events } = await readEvents(`${gw.url}/pipelines/llm/openai/v1/completions`, prompt);
@@ -22,9 +24,14 @@ test('"stream": true relays events as they are produced: the first arrives while
   const data = events.filter((e) => e.data);
   assert.ok(events[0]!.at < data[0]!.at, `keepalive at ${events[0]!.at} ms, first token at ${data[0]!.at} ms`);
   assert.equal(data.at(-1)!.data, '[DONE]');
-  const chunks = data.slice(0, -1).map((e) => JSON.parse(e.data!) as { choices: Array<{ text: string }>; usage?: Record<string, number> });
-  assert.equal(chunks.map((c) => c.choices[0]!.text).join(''), 'Echo: six five four three two one');
-  assert.deepEqual(chunks.at(-1)!.usage, { prompt_tokens: 6, completion_tokens: 7, total_tokens: 13 });
+  const chunks = data.slice(0, -1).map((e) => JSON.parse(e.data!) as { choices: Array<{ text: string }>; usage: Record<string, number> | null });
+  assert.equal(chunks.flatMap((c) => c.choices.map((choice) => choice.text)).join(''), 'Echo: six five four three two one');
+  // As recorded: the usage comes last, in a chunk of its own with no choices.
+  const { ttft, tps, ...usage } = chunks.at(-1)!.usage!;
+  assert.deepEqual(chunks.at(-1)!.choices, []);
+  assert.deepEqual(usage, { prompt_tokens: 6, completion_tokens: 7, total_tokens: 13 });
+  assert.equal(typeof ttft, 'number');
+  assert.equal(typeof tps, 'number');
   // 8 events 120 ms apart: the first reached us long before the last was produced.
   const last = data.at(-1)!.at;
   assert.ok(data[0]!.at < last - 500, `first event at ${data[0]!.at} ms, last at ${last} ms`);
@@ -39,7 +46,7 @@ test('"stream": true relays events as they are produced: the first arrives while
 });
 
 test('the idle timeout applies between events, not to the whole stream', async (t) => {
-  const simulator = await useSimulator(t);
+  const simulator = await useSimulator(t, { version });
   simulator.control.streamTokenDelayMs = 150;
   const gw = await startGateway(t, simulatorConfig(simulator, llm(1_200)));
   const { events } = await readEvents(`${gw.url}/pipelines/llm/openai/v1/completions`, { ...prompt, prompt: 'a b c d e f g h i j k l' });
@@ -56,7 +63,7 @@ test('the idle timeout applies between events, not to the whole stream', async (
 });
 
 test('Wallaroo failing mid-stream: the events so far, then a coded error event, then a clean end', async (t) => {
-  const simulator = await useSimulator(t);
+  const simulator = await useSimulator(t, { version });
   simulator.control.streamFailAfterTokens = 3;
   const gw = await startGateway(t, simulatorConfig(simulator, llm()));
   const { status, events } = await readEvents(`${gw.url}/pipelines/llm/openai/v1/chat/completions`, { messages: [{ role: 'user', content: 'p q r s' }], stream: true });
@@ -69,7 +76,7 @@ test('Wallaroo failing mid-stream: the events so far, then a coded error event, 
 });
 
 test('a caller that disconnects mid-stream aborts the upstream stream', async (t) => {
-  const simulator = await useSimulator(t);
+  const simulator = await useSimulator(t, { version });
   simulator.control.streamTokenDelayMs = 100;
   const gw = await startGateway(t, simulatorConfig(simulator, llm()));
   const controller = new AbortController();

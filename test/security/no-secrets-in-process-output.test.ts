@@ -11,7 +11,7 @@ import { useTempDir } from '../helpers/temp.ts';
 test('a real gateway process never prints a secret or a token: every error path, stdout and stderr, and check-config', async (t) => {
   const clientSecret = 'PROC-client-secret-93f1';
   const password = 'PROC-user-password-17ab';
-  const simulator = await useSimulator(t, { clients: { 'api-client': clientSecret }, users: { ops: password }, adminRequiresUserToken: true });
+  const simulator = await useSimulator(t, { clients: { 'api-client': clientSecret }, users: { ops: password } });
   const dir = useTempDir(t, 'gw-leak');
   writeFileSync(join(dir, 'password'), password);
   writeFileSync(join(dir, 'gateway.yaml'), [
