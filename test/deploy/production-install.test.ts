@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
+import { mergeConfig, simulatorWallaroo } from '../helpers/gateway.ts';
 import { infer, readyStatus } from '../helpers/http.ts';
 import { ROOT, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -32,7 +33,7 @@ test("the Dockerfile's runtime stage: production-only install of the built packa
   const simulator = await useSimulator(t);
   writeFileSync(join(app, 'config.yaml'), [
     'server: { host: 127.0.0.1, port: 0 }',
-    `wallaroo: { url: "${simulator.url}", auth: { clientSecretFile: ./secret } }`,
+    `wallaroo: ${JSON.stringify(mergeConfig(simulatorWallaroo(simulator), { auth: { clientSecret: undefined, clientSecretFile: './secret' } }))}`,
     'pipelines: [{ name: ccfraud, workspace: demo }]',
   ].join('\n'));
   writeFileSync(join(app, 'secret'), DEFAULT_CLIENT_SECRET);

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { simulatorConfig, simulatorWallaroo, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { ENTRY, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -16,8 +14,9 @@ test('draining: readiness turns 503 at once, the request in flight completes, th
   const gw = await startGateway(t, simulatorConfig(simulator));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
   simulator.control.latencyMs = 400;
+  const upstream = simulator.control.waitFor('inference-received');
   const inFlight = infer(gw.url, 'ccfraud', ccfraudBody());
-  await sleep(100);
+  await upstream; // in flight: at Wallaroo, 400 ms from its answer
   gw.gateway.startDraining();
   const ready = await call(`${gw.url}/readyz`);
   assert.equal(ready.status, 503);
@@ -35,13 +34,14 @@ test('SIGTERM with a request in flight: the request gets its answer and the proc
   const file = join(dir, 'gateway.yaml');
   writeFileSync(file, [
     'server: { host: 127.0.0.1, port: 0 }',
-    `wallaroo: { url: "${simulator.url}", auth: { clientSecret: "${DEFAULT_CLIENT_SECRET}" } }`,
+    `wallaroo: ${JSON.stringify(simulatorWallaroo(simulator))}`,
     'pipelines: [{ name: ccfraud, workspace: demo }]',
   ].join('\n'));
   const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', file], {}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = server.match[1]!;
+  const upstream = simulator.control.waitFor('inference-received');
   const inFlight = infer(url, 'ccfraud', ccfraudBody());
-  await sleep(250);
+  await upstream; // the request is at Wallaroo, 700 ms from its answer
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
   server.child.kill('SIGTERM');
   const answer = await inFlight;

@@ -50,7 +50,7 @@ test('a secret file that becomes unreadable at runtime: 503 GW_TOKEN_UNAVAILABLE
   const simulator = await useSimulator(t);
   const dir = useTempDir(t, 'gw-secret');
   writeFileSync(join(dir, 'secret'), 'simulator-secret');
-  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { url: simulator.url, auth: { clientSecretFile: join(dir, 'secret') } } }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { auth: { clientSecret: undefined, clientSecretFile: join(dir, 'secret') } } }));
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
   rmSync(join(dir, 'secret'));
   simulator.control.revokeAllTokens();
