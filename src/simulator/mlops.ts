@@ -35,10 +35,11 @@ export function registerMlops(app: FastifyInstance, control: SimulatorControl): 
       entry.pipelines.push(state.id);
       workspaces.set(entry.id, entry);
     }
+    // One model per simulated pipeline, numbered as its pipeline.
     return {
       workspaces: [...workspaces.values()].map((w) => ({
         id: w.id, name: w.name, created_at: '2025-07-11T16:51:50.885751+00:00', created_by: '13486fc4-a1a7-43e2-9233-62177d5f739b',
-        archived: false, models: [], pipelines: w.pipelines,
+        archived: false, models: w.pipelines, pipelines: w.pipelines,
       })),
     };
   });

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { type Simulator, startSimulator } from '../../src/simulator/server.ts';
+import type { Simulator } from '../../src/simulator/server.ts';
 import { ERROR_CATALOG } from '../../src/errors.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { freePort } from '../helpers/ports.ts';
+import { startTestSimulator } from '../helpers/simulator.ts';
 
 const TIMEOUT_MS = 800;
 
@@ -19,7 +20,8 @@ interface Outcome {
 
 test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting — every request answered, none hung, then recovery', async (t) => {
   const port = await freePort();
-  let simulator: Simulator = await startSimulator({ port });
+  const keycloakPort = await freePort(); // used where the version has a Keycloak host of its own
+  let simulator: Simulator = await startTestSimulator({ port, keycloakPort });
   t.after(() => simulator.close());
   const gw = await startGateway(t, simulatorConfig(simulator, {
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: TIMEOUT_MS, circuitBreaker: { failureThreshold: 5, cooldownMs: 300 } }],
@@ -79,7 +81,7 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
   mark('restart');
   await simulator.close();
   await sleep(300);
-  simulator = await startSimulator({ port }); // same URL, new signing keys: every held token is now refused
+  simulator = await startTestSimulator({ port, keycloakPort }); // same URLs, new signing keys: every held token is now refused
   mark('recovery');
   await sleep(1_500);
   running = false;
