@@ -1,7 +1,9 @@
 import type { TestContext } from 'node:test';
 import {
-  DEFAULT_WALLAROO_VERSION, isWallarooVersion, type Simulator, type SimulatorOptions, startSimulator, WALLAROO_VERSIONS, type WallarooVersion,
+  DEFAULT_CLIENT_SECRET, DEFAULT_USER, DEFAULT_WALLAROO_VERSION, isWallarooVersion, type Simulator, type SimulatorOptions, startSimulator,
+  WALLAROO_VERSIONS, type WallarooVersion,
 } from '../../src/simulator/server.ts';
+import { call } from './http.ts';
 
 /** The Wallaroo version the suite runs against: WALLAROO_SIM_VERSION, default 2025. */
 export function simulatorVersion(env: NodeJS.ProcessEnv = process.env): WallarooVersion {
@@ -21,4 +23,18 @@ export async function useSimulator(t: TestContext, options: SimulatorOptions = {
   const simulator = await startTestSimulator(options);
   t.after(() => simulator.close());
   return simulator;
+}
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/**
+ * A bearer token straight from a simulator: the confidential client's service account (client_credentials,
+ * for inference) or the default user's (password grant with `sdk-client`, for the MLOps API).
+ */
+export async function simulatorToken(simulator: Simulator, kind: 'service-account' | 'user'): Promise<string> {
+  const form = kind === 'service-account' ? 'grant_type=client_credentials' : `grant_type=password&client_id=sdk-client&username=${DEFAULT_USER.username}&password=${DEFAULT_USER.password}`;
+  const headers = kind === 'service-account' ? { ...FORM, authorization: `Basic ${Buffer.from(`api-client:${DEFAULT_CLIENT_SECRET}`).toString('base64')}` } : FORM;
+  const answer = await call(simulator.tokenUrl, { method: 'POST', headers, body: form });
+  if (answer.status !== 200) throw new Error(`simulator token: ${answer.status} ${answer.text}`);
+  return `Bearer ${answer.json<{ access_token: string }>().access_token}`;
 }
