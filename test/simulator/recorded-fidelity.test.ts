@@ -150,7 +150,7 @@ async function checkDiscovery(simulator: Simulator, version: WallarooVersion, us
 
 type Row = Record<string, unknown>;
 
-async function checkAnswers(simulator: Simulator, version: WallarooVersion, url: string, inference: string) {
+async function checkAnswers(version: WallarooVersion, url: string, inference: string) {
   const json = 'application/json; format=pandas-records';
   const arrow = 'application/vnd.apache.arrow.file';
   if (version === '2025') {
@@ -242,13 +242,12 @@ async function checkOpenAi(simulator: Simulator, inference: string) {
   }
 }
 
-async function checkDataset(simulator: Simulator, url: string, inference: string) {
+async function checkDataset(url: string, inference: string) {
   const recordedFields = recorded<{ flattenedOutputFields: string[] }>('2025/dataset-parameters.json').flattenedOutputFields;
   const got = await post(`${url}?dataset.flatten=true`, JSON.stringify([{ tensor: Array(29).fill(0.5) }]), { authorization: inference, 'content-type': 'application/json' });
   // The recording's model reads in.images and writes out.predictions; this one in.tensor and out.dense_1.
   const expected = recordedFields.map((f) => f.replace('in.images', 'in.tensor').replace('out.predictions', 'out.dense_1')).sort();
   assert.deepEqual(Object.keys((JSON.parse(got.text) as Row[])[0]!).sort(), expected);
-  void simulator;
 }
 
 for (const version of WALLAROO_VERSIONS) {
@@ -256,11 +255,11 @@ for (const version of WALLAROO_VERSIONS) {
     const simulator = await useSimulator(t, { version });
     const { user, inference } = await checkTokens(t, simulator, version);
     const url = await checkDiscovery(simulator, version, user);
-    await checkAnswers(simulator, version, url, inference);
+    await checkAnswers(version, url, inference);
     await checkErrors(simulator, version, url, inference);
     if (version === '2025') {
       await checkOpenAi(simulator, inference);
-      await checkDataset(simulator, url, inference);
+      await checkDataset(url, inference);
     }
   });
 }

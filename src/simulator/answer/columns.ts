@@ -57,12 +57,14 @@ function inputFields(input: AnswerInput): Field[] {
   const names: string[] = [];
   for (const row of input.rows) for (const name of Object.keys(row)) if (!names.includes(name)) names.push(name);
   return names.map((name) => {
-    const sample = input.rows.map((row) => row[name]).find((value) => value !== null && value !== undefined);
-    return notNull(name, typeOfJsonValue(sample));
+    const values = input.rows.map((row) => row[name]);
+    const sample = values.find((value) => value !== null && value !== undefined);
+    const type = typeOfJsonValue(sample);
+    return values.some((value) => value === null || value === undefined) ? nullable(name, type) : notNull(name, type);
   });
 }
 
-/** Text for values a JSON input typed as text; Arrow needs one type per column. */
+/** A JSON input's value as its column's Arrow type (text for what has no better one). */
 function echoValue(value: unknown, type: DataType): unknown {
   if (value === null || value === undefined) return null;
   if (type.typeId === Type.Utf8 && typeof value !== 'string') return JSON.stringify(value);
@@ -84,7 +86,8 @@ export function answerColumns(input: AnswerInput): Column[] {
     { field: arrow.time, values: rows.map(() => input.time) },
     {
       field: notNull('in', new Struct(inFields)),
-      values: rows.map((row) => Object.fromEntries(inFields.map((field) => [field.name, echoValue(row[field.name], field.type)]))),
+      // JSON answers echo the input as it came; Arrow needs one type per column.
+      values: rows.map((row) => Object.fromEntries(inFields.map((field) => [field.name, input.format === 'arrow' ? echoValue(row[field.name], field.type) : row[field.name] ?? null]))),
     },
     {
       field: notNull('out', new Struct(outFields)),

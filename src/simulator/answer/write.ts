@@ -11,15 +11,18 @@ function jsonValue(value: unknown, type: DataType): string {
   if (value === null || value === undefined) return 'null';
   switch (type.typeId) {
     case Type.Struct: {
+      if (typeof value !== 'object') return JSON.stringify(value) ?? 'null';
       const record = value as Record<string, unknown>;
       return `{${(type as Struct).children.map((child) => `${JSON.stringify(child.name)}:${jsonValue(record[child.name], child.type)}`).join(',')}}`;
     }
     case Type.List:
     case Type.FixedSizeList: {
+      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) return JSON.stringify(value) ?? 'null'; // an input echoed as it came
       const child = (type as List).children[0]!.type;
       return `[${Array.from(value as ArrayLike<unknown>, (item) => jsonValue(item, child)).join(',')}]`;
     }
     case Type.Float:
+      if (typeof value !== 'number') return JSON.stringify(value) ?? 'null'; // an input echoed as it came
       if ((type as Float).precision === Precision.SINGLE) return formatFloat32(Number(value));
       return Number.isFinite(Number(value)) ? String(Number(value)) : 'null';
     default:
