@@ -6,9 +6,10 @@ import { call, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('with the identity provider down: 503 GW_TOKEN_UNAVAILABLE with Retry-After, never an upstream 401 or a 200', async (t) => {
-  const simulator = await useSimulator(t);
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it): its refusal is the one named.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
   simulator.control.tokenEndpointDown = true;
-  const gw = await startGateway(t, simulatorConfig(simulator));
+  const gw = await startGateway(t, simulatorConfig(simulator, { wallaroo: { mlops: null } }));
   const answer = await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal(answer.status, 503);
   assert.equal(answer.headers['retry-after'], '2');

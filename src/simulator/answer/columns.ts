@@ -35,13 +35,16 @@ const OUTPUT_TYPES: Record<ModelKind, Record<string, DataType>> = {
   summary: { sum: new Float64(), count: new Int64() },
 };
 
+/** Lists nested deeper than this are echoed as text (bounds the recursion on hostile input). */
+const MAX_LIST_DEPTH = 32;
+
 /** The type a JSON input column gets: numbers are float64, lists of them lists, anything else text. */
-function typeOfJsonValue(value: unknown): DataType {
+function typeOfJsonValue(value: unknown, depth = 0): DataType {
   if (typeof value === 'number') return new Float64();
   if (typeof value === 'boolean') return new Bool();
-  if (Array.isArray(value)) {
+  if (Array.isArray(value) && depth < MAX_LIST_DEPTH) {
     const first = value.find((item) => item !== null && item !== undefined);
-    return new List(nullable('item', first === undefined ? new Float64() : typeOfJsonValue(first)));
+    return new List(nullable('item', first === undefined ? new Float64() : typeOfJsonValue(first, depth + 1)));
   }
   return new Utf8();
 }
