@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
+import { configAdvice } from './config/advice.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { PipelineDirectory } from './discovery/directory.ts';
 import { errorBody, logGatewayError, replyWithError, toGatewayError } from './errors.ts';
@@ -40,6 +41,7 @@ export interface Gateway {
 
 export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logging.level);
+  for (const advice of configAdvice(config)) logger.warn(advice);
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry);
   const dispatchers = new Dispatchers(config);
