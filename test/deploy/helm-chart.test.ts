@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { helm } from '../helpers/helm.ts';
 import { ROOT, runCli } from '../helpers/process.ts';
 import { useTempDir } from '../helpers/temp.ts';
 
-const run = promisify(execFile);
-const HELM = join(ROOT, '../shared/tools/helm');
 const CHART = join(ROOT, 'helm/wallaroo-gateway');
 const SCENARIOS = ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml'];
 
 type Manifest = Record<string, any>;
-
-async function helm(args: string[]): Promise<string> {
-  return (await run(HELM, args, { cwd: ROOT, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 })).stdout;
-}
 
 async function render(values: string): Promise<Manifest[]> {
   const text = await helm(['template', 'gw', CHART, ...(values ? ['-f', join(CHART, values)] : [])]);
