@@ -10,7 +10,8 @@ import { errorBody, toGatewayError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { CIRCUIT_STATE_VALUE, createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { gatewayOpenApi } from './observability/gateway-openapi.ts';
-import { healthRoutes, metricsRoute } from './observability/routes.ts';
+import { ERROR_BODY_SCHEMA } from './observability/openapi.ts';
+import { type HealthOptions, healthRoutes, metricsRoute } from './observability/routes.ts';
 import { CircuitBreaker } from './limits/breaker.ts';
 import { ConcurrencyLimiter } from './limits/concurrency.ts';
 import { mirrorLegacyRateLimitHeaders, rateLimitOptions } from './limits/rate-limit.ts';
@@ -188,13 +189,14 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
 
   await app.register(gatewayOpenApi);
   if (config.metrics.port === null) await app.register(metricsRoute, { registry });
-  await app.register(healthRoutes, {
+  const health: HealthOptions = {
     readiness: () => {
       if (draining) return { ready: false, code: 'GW_DRAINING', message: 'the gateway is draining' };
       if (!tokens.inference.hasValidToken()) return { ready: false, code: 'GW_TOKEN_UNAVAILABLE', message: 'no Wallaroo token obtained yet' };
       return { ready: true };
     },
-  });
+  };
+  await app.register(healthRoutes, health);
   await app.register(proxyRoutes, {
     pipelines,
     forwarder,
@@ -211,6 +213,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   if (config.metrics.port !== null) {
     metricsApp = Fastify({ logger: false });
     await metricsApp.register(metricsRoute, { registry });
+    // The probes too: a sidecar keeps its traffic port on 127.0.0.1, which the kubelet cannot reach.
+    metricsApp.addSchema({ $id: 'GatewayError', ...ERROR_BODY_SCHEMA });
+    await metricsApp.register(healthRoutes, health);
   }
 
   app.addHook('onReady', async () => {
