@@ -4,23 +4,16 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { helm } from '../helpers/helm.ts';
+import { CHART, type Manifest, render, sidecarSnippet } from '../helpers/kube.ts';
 import { ROOT, runCli } from '../helpers/process.ts';
 import { useTempDir } from '../helpers/temp.ts';
 
-const CHART = join(ROOT, 'helm/wallaroo-gateway');
 const SCENARIOS = ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml'];
 
-type Manifest = Record<string, any>;
-
-async function render(values: string): Promise<Manifest[]> {
-  const text = await helm(['template', 'gw', CHART, ...(values ? ['-f', join(CHART, values)] : [])]);
-  return parseAllDocuments(text).map((d) => d.toJS() as Manifest).filter(Boolean);
-}
-
-/** The gateway config from a rendered ConfigMap, checked with the real CLI (secret files mapped to temp files). */
+/** The gateway config from a rendered ConfigMap, checked with the real CLI (secret and CA files mapped to temp files). */
 async function checkRenderedConfig(t: TestContext, configYaml: string): Promise<void> {
   const dir = useTempDir(t, 'gw-helm');
-  const mapped = configYaml.replace(/\/var\/run\/secrets\/wallaroo\/(\w+)/g, (_, key: string) => {
+  const mapped = configYaml.replace(/\/(?:var\/run\/secrets\/wallaroo|etc\/wallaroo-gateway-ca)\/([\w.]+)/g, (_, key: string) => {
     writeFileSync(join(dir, key), `placeholder-${key}`);
     return join(dir, key);
   });
@@ -61,7 +54,14 @@ test('central mode: secure pod, probes on /healthz and /readyz, checksum rollout
   }
 });
 
-test('the Redis scenario wires shared rate limits, HPA, ServiceMonitor on the named metrics port, and a NetworkPolicy', async () => {
+test('central mode keeps its per-caller default rate limit; modeDefaults can drop it', async () => {
+  const config = (manifests: Manifest[]) => manifests.find((m) => m.kind === 'ConfigMap')!.data['config.yaml'] as string;
+  assert.match(config(await render('')), /rateLimit:\n {2}default:\n {4}max: 100\n {4}timeWindow: 1s\n/);
+  assert.match(config(await render('')), /server:\n(?: {2}\w+: .*\n)* {2}host: 0\.0\.0\.0\n/);
+  assert.doesNotMatch(config(await render('', ['--set', 'modeDefaults.central.rateLimit.default=null'])), /max: 100/);
+});
+
+test('the Redis scenario wires shared rate limits, HPA, ServiceMonitor, and a NetworkPolicy admitting callers and the scraper separately', async () => {
   const manifests = await render('ci/central-redis-values.yaml');
   const kinds = manifests.map((m) => m.kind);
   for (const kind of ['HorizontalPodAutoscaler', 'ServiceMonitor', 'NetworkPolicy', 'Secret']) assert.ok(kinds.includes(kind), kind);
@@ -74,27 +74,66 @@ test('the Redis scenario wires shared rate limits, HPA, ServiceMonitor on the na
   const ports = manifests.find((m) => m.kind === 'Deployment')!.spec.template.spec.containers[0].ports.map((p: Manifest) => p.name);
   assert.deepEqual(ports, ['http', 'metrics']);
   assert.equal(manifests.find((m) => m.kind === 'Deployment')!.spec.replicas, undefined, 'the HPA owns the replica count');
+
+  const policy = manifests.find((m) => m.kind === 'NetworkPolicy')!;
+  assert.deepEqual(policy.spec.ingress, [
+    { ports: [{ port: 'http' }], from: [{ namespaceSelector: { matchLabels: { 'wallaroo-gateway/client': 'true' } } }] },
+    {
+      ports: [{ port: 'metrics' }],
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+    },
+  ]);
 });
 
-test('sidecar mode renders only the config (listening on 127.0.0.1) and uses the existing Secret', async (t) => {
+test('a private CA from a ConfigMap (central) or a Secret (sidecar) is mounted where wallaroo.tls.caFile points', async () => {
+  const central = await render('ci/central-redis-values.yaml');
+  const config = central.find((m) => m.kind === 'ConfigMap')!.data['config.yaml'] as string;
+  assert.match(config, /tls:\n {4}caFile: \/etc\/wallaroo-gateway-ca\/ca\.crt\n/);
+  const pod = central.find((m) => m.kind === 'Deployment')!.spec.template.spec;
+  assert.deepEqual(pod.volumes.find((v: Manifest) => v.name === 'ca'), { name: 'ca', configMap: { name: 'wallaroo-ca-bundle', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+  assert.deepEqual(pod.containers[0].volumeMounts.find((m: Manifest) => m.name === 'ca'), { name: 'ca', mountPath: '/etc/wallaroo-gateway-ca', readOnly: true });
+
+  const sidecar = await sidecarSnippet('ci/sidecar-values.yaml');
+  assert.match((await render('ci/sidecar-values.yaml'))[0]!.data['config.yaml'], /caFile: \/etc\/wallaroo-gateway-ca\/ca\.pem\n/);
+  assert.deepEqual(sidecar.volumes.find((v) => v.name === 'wallaroo-gateway-ca'), { name: 'wallaroo-gateway-ca', secret: { secretName: 'wallaroo-ca', items: [{ key: 'ca.pem', path: 'ca.pem' }] } });
+  assert.ok(sidecar.initContainers[0]!.volumeMounts.some((m: Manifest) => m.name === 'wallaroo-gateway-ca' && m.mountPath === '/etc/wallaroo-gateway-ca'));
+
+  await assert.rejects(render('', ['--set', 'privateCA.configMap=a', '--set', 'privateCA.secret=b']), /privateCA: set configMap or secret, not both/);
+  await assert.rejects(render('', ['--set', 'privateCA.configMap=a', '--set', 'config.wallaroo.tls.caFile=/x.pem']), /set privateCA or config\.wallaroo\.tls\.caFile, not both/);
+});
+
+test('sidecar mode renders only the config (traffic on 127.0.0.1, no per-caller rate limit) and a native-sidecar snippet in its NOTES', async (t) => {
   const manifests = await render('ci/sidecar-values.yaml');
   assert.deepEqual(manifests.map((m) => m.kind), ['ConfigMap']);
   const config = manifests[0]!.data['config.yaml'] as string;
   assert.match(config, /host: 127\.0\.0\.1/);
+  assert.doesNotMatch(config, /default:/, 'no central 100 req/s for the whole pod');
+  assert.match(config, /metrics:\n {2}port: 9090\n/);
   await checkRenderedConfig(t, config);
+
+  const { initContainers, notes } = await sidecarSnippet('ci/sidecar-values.yaml');
+  const gateway = initContainers[0]!;
+  assert.equal(gateway.restartPolicy, 'Always', 'a native sidecar: starts before the app, stops after it');
+  assert.equal(gateway.startupProbe.httpGet.path, '/healthz');
+  assert.match(notes, /classic form/);
+  // Without a metrics port nothing could probe the sidecar: the chart refuses.
+  await assert.rejects(
+    helm(['install', 'gw', CHART, '-f', join(CHART, 'ci/sidecar-values.yaml'), '--set', 'config.metrics.port=null', '--dry-run=client']),
+    /sidecar mode needs config\.metrics\.port/,
+  );
 });
 
-test('examples/sidecar-deployment.yaml: a pasteable sidecar on 127.0.0.1 with a valid config and a locked-down container', async (t) => {
+test('examples/sidecar-deployment.yaml: a pasteable native sidecar on 127.0.0.1 with a valid config and a locked-down container', async (t) => {
   const docs = parseAllDocuments(readFileSync(join(ROOT, 'examples/sidecar-deployment.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
   const configMap = docs.find((d) => d.kind === 'ConfigMap')!;
   await checkRenderedConfig(t, configMap.data['config.yaml']);
   assert.match(configMap.data['config.yaml'], /host: 127\.0\.0\.1/);
-  const gateway = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers.find((c: Manifest) => c.name === 'wallaroo-gateway');
+  assert.doesNotMatch(configMap.data['config.yaml'], /rateLimit/);
+  const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+  const gateway = pod.initContainers.find((c: Manifest) => c.name === 'wallaroo-gateway');
+  assert.equal(gateway.restartPolicy, 'Always');
   assert.equal(gateway.securityContext.readOnlyRootFilesystem, true);
   assert.deepEqual(gateway.securityContext.capabilities.drop, ['ALL']);
   assert.equal(gateway.readinessProbe.httpGet.path, '/readyz');
-});
-
-test('values.schema.json refuses a secret placed in config instead of the Secret', async () => {
-  await assert.rejects(helm(['template', 'gw', CHART, '--set', 'config.wallaroo.auth.clientSecret=oops']), /values don't meet the specifications of the schema|clientSecret/);
+  assert.ok(!pod.containers.some((c: Manifest) => c.name === 'wallaroo-gateway'), 'the gateway is not also a regular container');
 });
