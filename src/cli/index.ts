@@ -1,9 +1,6 @@
-import { checkConfig } from './check-config.ts';
-import { convertCommand } from './convert.ts';
 import { parseCommandArgs, USAGE } from './args.ts';
-import { demoCommand, serveCommand } from './serve.ts';
-import { specCommand } from './spec.ts';
-import { startFailureMessage } from './start-failure.ts';
+
+// Each command's module is loaded only when that command runs: `help` or `convert` need not load the server.
 
 /** Dispatches `wallaroo-gateway <command>`; returns an exit code, or null for a long-running server. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | null> {
@@ -37,20 +34,22 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
         return 2;
       }
       try {
+        const { demoCommand, serveCommand } = await import('./serve.ts');
         if (command === 'serve') await serveCommand(configFile!, values.simulate ?? false, env);
         else await demoCommand(env, process.stdout);
         return null;
       } catch (error) {
         // One clear message, never a stack trace: a start failure is the operator's to fix, not a bug report.
+        const { startFailureMessage } = await import('./start-failure.ts');
         process.stderr.write(`${startFailureMessage(error)}\n`);
         return 1;
       }
     case 'check-config':
-      return checkConfig(configFile, env, values.offline ?? false, process.stdout, process.stderr);
+      return (await import('./check-config.ts')).checkConfig(configFile, env, values.offline ?? false, process.stdout, process.stderr);
     case 'spec':
-      return specCommand(positionals[0], configFile, env, process.stdout, process.stderr);
+      return (await import('./spec.ts')).specCommand(positionals[0], configFile, env, process.stdout, process.stderr);
     case 'convert':
-      return convertCommand(positionals, values.to, values.schema, { stdin: process.stdin, out: process.stdout, err: process.stderr });
+      return (await import('./convert.ts')).convertCommand(positionals, values.to, values.schema, { stdin: process.stdin, out: process.stdout, err: process.stderr });
     default:
       process.stderr.write(`wallaroo-gateway: unknown command ${command}\n\n${USAGE}`);
       return 2;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readyStatus } from '../helpers/http.ts';
 import { ROOT, spawnServer } from '../helpers/process.ts';
 import { readEvents } from '../helpers/sse.ts';
 
@@ -11,6 +12,10 @@ test('npm start runs the demo: simulator + gateway, and both printed curl lines 
   const [, ...args] = start.split(' ');
   const server = await spawnServer(t, [process.execPath, ...args], { PORT: '0' }, /^also: curl/m);
   const out = server.stdout();
+  // The curl lines are printed once the gateway listens; the first Wallaroo token may still be on its way.
+  const gateway = /gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  assert.ok(gateway, out);
+  assert.equal(await readyStatus(gateway, 100, 100), 200);
 
   const url = /curl -s -X POST (http:\/\/127\.0\.0\.1:\d+\/pipelines\/ccfraud\/infer)/.exec(out)?.[1];
   const contentType = /-H 'Content-Type: (application\/json; format=pandas-records)'/.exec(out)?.[1];

@@ -15,15 +15,39 @@ function valuesArgs(values: string): string[] {
   return values ? ['-f', join(CHART, values)] : [];
 }
 
+// Helm's output per argument list, so the tests of one file render each scenario once (a loaded machine
+// makes every helm run cost seconds). Callers get fresh trees, free to modify.
+const outputs = new Map<string, Promise<string>>();
+function helmOnce(args: string[]): Promise<string> {
+  const key = JSON.stringify(args);
+  let output = outputs.get(key);
+  if (!output) {
+    output = helm(args);
+    outputs.set(key, output);
+    output.catch(() => outputs.delete(key));
+  }
+  return output;
+}
+
 export async function render(values: string, extra: string[] = []): Promise<Manifest[]> {
-  const text = await helm(['template', 'gw', CHART, ...valuesArgs(values), ...extra]);
+  const text = await helmOnce(['template', 'gw', CHART, ...valuesArgs(values), ...extra]);
   return parseAllDocuments(text).map((d) => d.toJS() as Manifest).filter(Boolean);
+}
+
+/** The gateway config a render puts in its ConfigMap. */
+export async function renderedConfig(values: string, extra: string[] = []): Promise<string> {
+  return (await render(values, extra)).find((m) => m.kind === 'ConfigMap')!.data['config.yaml'] as string;
+}
+
+/** Checks a rendered gateway config as the gateway would at start, except reading the pod's secret and CA files. */
+export function checkConfigOffline(configYaml: string): void {
+  parseConfigText(configYaml, {}, '/', 'the rendered config', { checkFiles: false });
 }
 
 /** Sidecar mode's NOTES: the pod-template snippet (initContainers + volumes) between its marker lines. */
 export async function sidecarSnippet(values: string): Promise<{ initContainers: Manifest[]; volumes: Manifest[]; notes: string }> {
   // `install --dry-run=client` renders NOTES.txt without a cluster (`template` does not render it).
-  const text = await helm(['install', 'gw', CHART, ...valuesArgs(values), '--dry-run=client']);
+  const text = await helmOnce(['install', 'gw', CHART, ...valuesArgs(values), '--dry-run=client']);
   const notes = text.slice(text.indexOf('NOTES:'));
   const block = /^# --- pod template \(spec\.template\.spec\) ---\n([\s\S]*?)^# --- end ---$/m.exec(notes)?.[1];
   if (!block) throw new Error(`no pod-template snippet in the NOTES:\n${notes}`);
