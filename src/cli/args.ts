@@ -26,7 +26,7 @@ usage:
   wallaroo-gateway check-config --config FILE [--offline]
                                                         validate a config; every problem with its path
                                                         (--offline: secret and CA files need not exist yet)
-  wallaroo-gateway convert IN OUT [--to arrow|json] [--schema FILE]
+  wallaroo-gateway convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]
                                                         pandas-records JSON <-> Arrow IPC, offline; - is stdin/stdout
   wallaroo-gateway spec PIPELINE --config FILE          the pipeline route's OpenAPI 3.1.1 YAML
   wallaroo-gateway help                                 this text (also --help, or no command)

@@ -6,12 +6,10 @@ import { convertBody, parseArrowTypeSpec, readArrow } from '../convert/index.ts'
 import type { BodyFormat } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 
-/**
- * Offline conversion: `convert IN OUT [--to arrow|json] [--schema FILE]`, `-` for stdin or stdout. The input
- * format is sniffed from the bytes (Arrow magic or not); the output format comes from --to, else OUT's
- * extension, else the other format. Same format in and out is refused (there is nothing to convert), except
- * an Arrow file <-> stream, which is read and rewritten. --schema is docs/schema-file.md (a pipeline's inputSchema).
- */
+// Offline conversion: `convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]`, `-` for stdin or stdout.
+// The input format is sniffed from the bytes (Arrow magic or not); the output format comes from --to, else OUT's
+// extension, else the other format. Same format in and out is refused (there is nothing to convert), except an
+// Arrow file <-> stream, which is read and rewritten. --schema is docs/schema-file.md (a pipeline's inputSchema).
 
 /** The largest input read (file or stdin): a JavaScript string holds about 512 MiB of JSON at most anyway. */
 export const CONVERT_INPUT_LIMIT = 512 * 1024 * 1024;
@@ -108,7 +106,7 @@ export interface ConvertIo {
 export async function convertCommand(positionals: string[], to: string | undefined, schemaFile: string | undefined, { stdin, out, err }: ConvertIo): Promise<number> {
   const [input, output, extra] = positionals;
   if (!input || !output || extra !== undefined) {
-    err.write('usage: wallaroo-gateway convert IN OUT [--to arrow|json] [--schema FILE]   (- for stdin or stdout)\n');
+    err.write('usage: wallaroo-gateway convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]   (- for stdin or stdout)\n');
     return 2;
   }
   try {
