@@ -11,6 +11,7 @@ import { createRateLimiting, mirrorLegacyRateLimitHeaders } from './limits/rate-
 import { accessLog } from './observability/access-log.ts';
 import { gatewayOpenApi } from './observability/gateway-openapi.ts';
 import { healthRoutes, metricsRoute } from './observability/health.ts';
+import { ERROR_BODY_SCHEMA } from './observability/openapi.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
@@ -121,6 +122,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   if (config.metrics.port !== null) {
     metricsApp = Fastify({ logger: false });
     await metricsApp.register(metricsRoute, { registry });
+    // The probes too: a sidecar keeps its traffic port on 127.0.0.1, which the kubelet cannot reach.
+    metricsApp.addSchema({ $id: 'GatewayError', ...ERROR_BODY_SCHEMA });
+    await metricsApp.register(healthRoutes, health);
   }
 
   app.addHook('onReady', async () => {

@@ -19,6 +19,23 @@ export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+export interface ParseOptions {
+  /** false: secret and CA files are named but not read (`check-config --offline`, outside the pod). */
+  checkFiles?: boolean;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/** Whether two listen addresses can clash on one port: the same address, or either one a wildcard. */
+function hostsOverlap(a: string, b: string): boolean {
+  const canonical = (host: string) => {
+    const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    return bare === 'localhost' ? '127.0.0.1' : bare;
+  };
+  const [x, y] = [canonical(a), canonical(b)];
+  return x === y || WILDCARD_HOSTS.has(x) || WILDCARD_HOSTS.has(y);
+}
+
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, verbose: true, strict: false });
 const validateRaw = ajv.compile<RawConfig>(ConfigSchema);
 
@@ -63,7 +80,8 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
 }
 
 /** Validates an already-parsed config tree. `baseDir` resolves relative secret file paths. */
-export function parseConfig(tree: unknown, env: Env = process.env, baseDir = process.cwd(), source?: string): GatewayConfig {
+export function parseConfig(tree: unknown, env: Env = process.env, baseDir = process.cwd(), source?: string, options: ParseOptions = {}): GatewayConfig {
+  const checkFiles = options.checkFiles ?? true;
   const { value, missing } = interpolateTree(tree ?? {}, env);
   const problems: ConfigProblem[] = missing.map(({ path, variable }) => ({
     path,
@@ -80,18 +98,18 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   const origin = url.origin;
   const base = raw.wallaroo.url.replace(/\/+$/, '');
 
-  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true);
+  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true, checkFiles);
   let mlops: GatewayConfig['wallaroo']['mlops'] = null;
   if (raw.wallaroo.mlops) {
-    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true);
+    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true, checkFiles);
     const clientId = raw.wallaroo.mlops.clientId ?? raw.wallaroo.auth.clientId;
-    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false);
+    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false, checkFiles);
     // The inference client's secret goes with the inference client only; another client without a secret is public.
     const mlopsSecret = ownSecret ?? (clientId === raw.wallaroo.auth.clientId ? clientSecret : null);
     if (password) mlops = { clientId, clientSecret: mlopsSecret, username: raw.wallaroo.mlops.username, password };
   }
-  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis');
-  if (raw.wallaroo.tls.caFile) {
+  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis', checkFiles);
+  if (raw.wallaroo.tls.caFile && checkFiles) {
     try {
       accessSync(resolve(baseDir, raw.wallaroo.tls.caFile), fsConstants.R_OK);
     } catch {
@@ -112,6 +130,12 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     const fromEnv = Number(env.PORT);
     if (Number.isInteger(fromEnv) && fromEnv >= 0 && fromEnv <= 65535) port = fromEnv;
     else problems.push({ path: 'PORT', message: `environment variable PORT is not a port number: ${JSON.stringify(env.PORT)}` });
+  }
+
+  const { port: metricsPort, host: metricsHost } = raw.metrics;
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port && hostsOverlap(raw.server.host, metricsHost)) {
+    const from = port === raw.server.port ? 'server.port' : 'PORT';
+    problems.push({ path: 'metrics.port', message: `${metricsPort} is also ${from}: the metrics listener (${metricsHost}) and the traffic listener (${raw.server.host}) cannot share it` });
   }
 
   if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
@@ -165,7 +189,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
 }
 
 /** Parses YAML text; syntax errors become problems with line numbers rather than exceptions. */
-export function parseConfigText(text: string, env: Env = process.env, baseDir = process.cwd(), source?: string): GatewayConfig {
+export function parseConfigText(text: string, env: Env = process.env, baseDir = process.cwd(), source?: string, options: ParseOptions = {}): GatewayConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
@@ -173,15 +197,15 @@ export function parseConfigText(text: string, env: Env = process.env, baseDir = 
       source,
     );
   }
-  return parseConfig(document.toJS(), env, baseDir, source);
+  return parseConfig(document.toJS(), env, baseDir, source, options);
 }
 
-export function loadConfigFile(file: string, env: Env = process.env): GatewayConfig {
+export function loadConfigFile(file: string, env: Env = process.env, options: ParseOptions = {}): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError([{ path: '', message: `cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})` }], file);
   }
-  return parseConfigText(text, env, dirname(resolve(file)), file);
+  return parseConfigText(text, env, dirname(resolve(file)), file, options);
 }
