@@ -9,7 +9,7 @@ import { PipelineDirectory } from './discovery/directory.ts';
 import { errorBody, toGatewayError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { CIRCUIT_STATE_VALUE, createMetrics, type GatewayMetrics } from './observability/metrics.ts';
-import { gatewayOpenApi } from './observability/gateway-openapi.ts';
+import { gatewayOpenApi } from './openapi/gateway-openapi.ts';
 import { healthRoutes, metricsRoute } from './observability/routes.ts';
 import { CircuitBreaker } from './limits/breaker.ts';
 import { ConcurrencyLimiter } from './limits/concurrency.ts';

@@ -5,7 +5,7 @@ import type { CircuitState } from '../limits/breaker.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
-import { pipelineOpenApiYaml } from '../observability/openapi.ts';
+import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
 import type { Forwarder, RequestStats } from './forward.ts';
 import type { OpenAiEndpoint, OpenAiForwarder } from './openai.ts';
 
