@@ -9,8 +9,15 @@ import { PipelineDirectory } from './discovery/directory.ts';
 import { errorBody, toGatewayError } from './errors.ts';
 import { createLogger } from './observability/logger.ts';
 import { CIRCUIT_STATE_VALUE, createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { accessLog } from './observability/access-log.ts';
+import { RecentErrors } from './observability/recent-errors.ts';
+import { createTracing } from './observability/tracing.ts';
 import { gatewayOpenApi } from './openapi/gateway-openapi.ts';
+import { GATEWAY_VERSION } from './openapi/openapi.ts';
 import { healthRoutes, metricsRoute } from './observability/routes.ts';
+import { docsRoutes, statusRoutes } from './ui/routes.ts';
+import type { StatusSource } from './ui/status-source.ts';
+import { StatusReporter } from './ui/status.ts';
 import { CircuitBreaker } from './limits/breaker.ts';
 import { ConcurrencyLimiter } from './limits/concurrency.ts';
 import { mirrorLegacyRateLimitHeaders, rateLimitOptions } from './limits/rate-limit.ts';
@@ -19,6 +26,7 @@ import { RetryBudget } from './limits/retry-budget.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Forwarder, type PipelineLimits } from './proxy/forward.ts';
 import { requestIdFrom } from './http/headers.ts';
+import { oncePer } from './http/once-per.ts';
 import { OpenAiForwarder } from './proxy/openai.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 
@@ -43,10 +51,20 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   const logger = deps.logger ?? createLogger(config.logging.level);
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry);
+  const recentErrors = new RecentErrors();
+  const shouldLogExportError = oncePer(60_000);
+  const tracing = createTracing(config.tracing, {
+    version: GATEWAY_VERSION,
+    onSpans: (outcome, count) => metrics.traceSpans.inc({ outcome }, count),
+    onExportError: (reason) => {
+      if (shouldLogExportError()) logger.warn({ reason, endpoint: config.tracing.endpoint }, 'trace export failed; spans are dropped until the collector answers');
+    },
+  });
   const dispatchers = new Dispatchers(config);
   const tokens = createTokens(config, dispatchers.control, logger, {
     tokenRequest: (kind, result) => metrics.tokenRequests.inc({ kind, result }),
     tokenExpiry: (kind, at) => metrics.tokenExpiry.set({ kind }, at),
+    tokenFailure: (kind, reason) => recentErrors.recordToken(kind, reason),
   });
   const directory = new PipelineDirectory({
     wallarooUrl: config.wallaroo.url,
@@ -108,6 +126,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     metrics.inflight.set({ pipeline: pipeline.name }, 0);
     metrics.circuitState.set({ pipeline: pipeline.name }, CIRCUIT_STATE_VALUE.closed);
   }
+  if (tracing) for (const outcome of ['exported', 'failed', 'dropped'] as const) metrics.traceSpans.inc({ outcome }, 0);
   let draining = false;
 
   const app = Fastify({
@@ -117,6 +136,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     bodyLimit: config.server.bodyLimit,
+    trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
     return503OnClosing: false,
     // Router errors (bad URL encoding, overlong segments) never reach setErrorHandler: answer them in our
     // format too, and never echo the offending path back.
@@ -141,34 +161,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     mirrorLegacyRateLimitHeaders((name) => reply.getHeader(name), (name, value) => reply.header(name, value));
     done(null, payload);
   });
-  app.addHook('onResponse', (request, reply, done) => {
-    const { stats } = request;
-    const pipeline = stats.pipeline ?? '';
-    const seconds = reply.elapsedTime / 1000;
-    metrics.requests.inc({ pipeline, route: stats.route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe({ pipeline, route: stats.route }, seconds);
-    const quiet = stats.route === 'healthz' || stats.route === 'readyz' || stats.route === 'metrics';
-    request.log[quiet ? 'debug' : 'info'](
-      {
-        method: request.method,
-        route: stats.route,
-        pipeline: stats.pipeline,
-        status: reply.statusCode,
-        upstreamStatus: stats.upstreamStatus,
-        durationMs: Math.round(reply.elapsedTime * 100) / 100,
-        upstreamMs: stats.upstreamMs === undefined ? undefined : Math.round(stats.upstreamMs * 100) / 100,
-        conversionMs: stats.conversionMs === undefined ? undefined : Math.round(stats.conversionMs * 100) / 100,
-        engineMs: stats.engineMs === undefined ? undefined : Math.round(stats.engineMs * 1000) / 1000,
-        firstByteMs: stats.firstByteMs === undefined ? undefined : Math.round(stats.firstByteMs * 100) / 100,
-        bytesIn: stats.bytesIn,
-        bytesOut: stats.bytesOut,
-        replays: stats.replays?.length ? stats.replays : undefined,
-        retries: stats.retries,
-      },
-      'request',
-    );
-    done();
-  });
+  await app.register(accessLog, { metrics, tracing, recentErrors, statsOf: (request) => request.stats });
 
   app.setErrorHandler((error, request, reply) => {
     const gatewayError = toGatewayError(error);
@@ -207,10 +200,31 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     maxEventLoopDelayMs: config.server.maxEventLoopDelayMs,
   });
 
+  // The status page's view of the request path (see ui/status-source.ts); the numbers come from the registry.
+  const statusSource: StatusSource = {
+    pipelines: () => config.pipelines.map((p) => {
+      const { breaker, concurrency } = limits.get(p.name)!;
+      const resolved = p.url ? { host: new URL(p.url).host, ageSeconds: null } : directory.describe(p.name);
+      return {
+        name: p.name, urlHost: resolved?.host ?? null, cacheAgeSeconds: resolved?.ageSeconds ?? null, breaker: breaker.state,
+        inflight: inflight.get(p.name) ?? 0, active: concurrency.inFlight, queued: concurrency.queued,
+        lastError: recentErrors.pipeline(p.name), batching: null,
+      };
+    }),
+    tokens: () => [...new Set([tokens.inference, tokens.mlops])].map((t) => ({ kind: t.kind, valid: t.hasValidToken(), lastError: recentErrors.token(t.kind) })),
+    draining: () => draining,
+  };
+  const reporter = new StatusReporter({ config, registry, source: statusSource, version: GATEWAY_VERSION });
+  if (config.ui.enabled) {
+    await app.register(docsRoutes, { pipelines: config.pipelines });
+    if (config.ui.port === 'main') await app.register(statusRoutes, { reporter, apiLinks: true });
+  }
+
   let metricsApp: FastifyInstance | null = null;
   if (config.metrics.port !== null) {
     metricsApp = Fastify({ logger: false });
     await metricsApp.register(metricsRoute, { registry });
+    if (config.ui.enabled && config.ui.port === 'metrics') await metricsApp.register(statusRoutes, { reporter, apiLinks: false });
   }
 
   app.addHook('onReady', async () => {
@@ -220,7 +234,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await Promise.all([dispatchers.close(), metricsApp?.close(), redis?.quit().catch(() => redis.disconnect())]);
+    await Promise.all([dispatchers.close(), metricsApp?.close(), redis?.quit().catch(() => redis.disconnect()), tracing?.shutdown()]);
   });
 
   return {

@@ -25,6 +25,8 @@ export interface TokenEvents {
   /** result: success | failure | rejected (the provider refused the credentials). */
   tokenRequest?(kind: TokenKind, result: 'success' | 'failure' | 'rejected'): void;
   tokenExpiry?(kind: TokenKind, epochSeconds: number): void;
+  /** A token request failed; `reason` is the logged summary (never a secret). */
+  tokenFailure?(kind: TokenKind, reason: string): void;
 }
 
 export interface TokenManagerOptions {
@@ -187,6 +189,7 @@ export class TokenManager {
         lastError = error instanceof TokenRequestError ? error : new TokenRequestError(String((error as Error).message), true);
         this.options.events.tokenRequest?.(this.kind, lastError.transient ? 'failure' : 'rejected');
         logger.warn({ kind: this.kind, attempt, reason: lastError.message }, 'token request failed');
+        this.options.events.tokenFailure?.(this.kind, lastError.message);
         if (!lastError.transient) break;
         if (attempt < attempts) {
           const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));

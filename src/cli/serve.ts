@@ -10,8 +10,8 @@ export function demoConfig(simulatorUrl: string, clientSecret: string, env: Node
       server: { host: '127.0.0.1', port: 8080 },
       wallaroo: { url: simulatorUrl, auth: { clientSecret } },
       pipelines: [
-        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
-        { name: 'summary', workspace: 'demo' },
+        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' }, example: [{ tensor: DEMO_ROW }] },
+        { name: 'summary', workspace: 'demo', example: [{ amount: 12.5, items: 3 }, { amount: 7.25, items: 1 }] },
       ],
     },
     env,

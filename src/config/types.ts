@@ -23,10 +23,34 @@ export interface PipelineConfig {
   /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
   maxRetries: number;
   circuitBreaker: { failureThreshold: number; cooldownMs: number };
+  /** A pandas-records body for the OpenAPI document and Swagger UI's "Try it out"; null: one derived from inputSchema. */
+  example: Array<Record<string, unknown>> | null;
+}
+
+export interface TracingConfig {
+  enabled: boolean;
+  /** OTLP/HTTP (protobuf) traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+  endpoint: string;
+  serviceName: string;
+  /** Share of new traces recorded (0..1); a caller's sampled flag is followed. */
+  sampleRatio: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  exportIntervalMs: number;
+  exportTimeoutMs: number;
 }
 
 export interface GatewayConfig {
-  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    bodyTimeoutMs: number;
+    shutdownGraceMs: number;
+    maxEventLoopDelayMs: number;
+    /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy); empty: the socket's peer is the client. */
+    trustProxy: string[];
+  };
   wallaroo: {
     url: string;
     origin: string;
@@ -46,4 +70,7 @@ export interface GatewayConfig {
   };
   logging: { level: string };
   metrics: { port: number | null; host: string };
+  /** The status page (GET /, GET /status.json) and Swagger UI (GET /docs). */
+  ui: { enabled: boolean; port: 'main' | 'metrics' };
+  tracing: TracingConfig;
 }

@@ -168,6 +168,8 @@ export class UpstreamClient {
       accept: call.accept,
       contentLength: Buffer.isBuffer(payload) ? payload.length : declaredLength(request.headers['content-length']) ?? undefined,
     });
+    const span = request.trace.startUpstream(url);
+    span.inject(headers);
     const started = performance.now();
     // undici's own timers tick at about one second; this one is exact, and covers the wait for the answer's
     // headers only (a streamed answer is then guarded by bodyTimeout, idle time between chunks).
@@ -194,8 +196,10 @@ export class UpstreamClient {
       stats.upstreamMs = (stats.upstreamMs ?? 0) + ms;
       stats.upstreamStatus = response.statusCode;
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: String(response.statusCode) }, ms / 1000);
+      span.set('http.response.status_code', response.statusCode).end();
       return response;
     } catch (error) {
+      span.end(error);
       if (body instanceof MeteredBody && body.failure) throw body.failure;
       if (signal.aborted) throw callerClosed(error);
       const failure = timeout !== null && attempt.reason === timeout ? (timeout as GatewayError) : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);

@@ -1,0 +1,406 @@
+// OpenTelemetry tracing, off by default (config `tracing:`). Spans go over OTLP/HTTP (protobuf) through a
+// batching processor with a bounded queue: the request path only appends a finished span to an array, so a
+// collector that is down or hangs costs traffic nothing (full queue: spans are dropped and counted in
+// wallaroo_gateway_trace_spans_total{outcome="dropped"}). No global OpenTelemetry state is registered (no
+// context manager, no global provider): each gateway owns its provider, and context is passed explicitly.
+//
+// The API the request path calls, on `request.trace` (a RequestTrace, set for every request):
+//
+//   const token = await request.trace.phase('token', () => tokens.current());   // a child span around a wait
+//   const span = request.trace.startPhase('conversion');  ...  span.end(error?); // when a callback cannot wrap
+//   const call = request.trace.startUpstream(url);                               // the call to Wallaroo
+//   call.inject(headers);          // traceparent/tracestate naming this span, for Wallaroo
+//   call.set('http.response.status_code', status).end();   // or call.end(error)
+//
+// Phases are children of the request span (rate_limit, admission, body_read, token, discovery, conversion,
+// batch_wait, upstream). The upstream span ends when Wallaroo's answer headers arrive (as
+// upstream_duration_seconds measures) but is exported with the request span, carrying the engine time read
+// from the answer (wallaroo.engine_elapsed_ms). With tracing off, or for a request that is not sampled,
+// every call is a no-op on a shared object; a caller's traceparent then still reaches Wallaroo (unsampled:
+// naming the gateway's request span; off: untouched).
+import {
+  type AttributeValue,
+  type Context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Tracer,
+} from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+} from '@opentelemetry/sdk-trace';
+import type { TracingConfig } from '../config/types.ts';
+
+export type PhaseName = 'rate_limit' | 'admission' | 'body_read' | 'token' | 'discovery' | 'conversion' | 'batch_wait' | 'upstream';
+
+/** One phase of a request, as a child span of the request span. */
+export interface PhaseSpan {
+  /** Adds an attribute (ignored when not recording). */
+  set(key: string, value: AttributeValue): PhaseSpan;
+  /** Writes traceparent (and tracestate) naming this span into headers bound for Wallaroo. */
+  inject(headers: Record<string, string>): void;
+  /** Ends the span; an error marks it failed, with its GW code (or name) as error.type. */
+  end(error?: unknown): void;
+}
+
+/** The trace of one request: what the request path calls (see the top of this file). */
+export interface RequestTrace {
+  /** The W3C trace id (32 hex digits) when the request is traced, for the log line. */
+  readonly traceId: string | undefined;
+  /** Runs `work` inside a child span named after the phase. */
+  phase<T>(name: PhaseName, work: () => Promise<T>): Promise<T>;
+  startPhase(name: PhaseName): PhaseSpan;
+  /** A client span for one call to Wallaroo at `url` (each replay or retry gets its own). */
+  startUpstream(url: URL): PhaseSpan;
+}
+
+/** What the gateway knows once the answer has gone out, for the request span's last attributes. */
+export interface RequestOutcome {
+  statusCode: number;
+  pipeline?: string | undefined;
+  upstreamStatus?: number | undefined;
+  engineMs?: number | undefined;
+  bytesIn?: number | undefined;
+  bytesOut?: number | undefined;
+  /** The gateway's error code when it answered with one. */
+  errorCode?: string | undefined;
+  /** The caller left before the answer was complete. */
+  abandoned?: boolean;
+}
+
+/** A request's trace as the access log holds it: the API above plus the end of the request span. */
+export interface ActiveTrace extends RequestTrace {
+  finish(outcome: RequestOutcome): void;
+}
+
+export type SpanOutcome = 'exported' | 'failed' | 'dropped';
+
+export interface TracingDeps {
+  version: string;
+  /** Counts spans by what became of them (wallaroo_gateway_trace_spans_total). */
+  onSpans(outcome: SpanOutcome, count: number): void;
+  /** An export failed (throttled by the caller). */
+  onExportError(reason: string): void;
+}
+
+/** What the gateway tells about a request when its span starts. */
+export interface RequestStart {
+  method: string;
+  route: string;
+  path: string;
+  clientAddress: string;
+  userAgent: string | undefined;
+  requestId: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const NO_SPAN: PhaseSpan = {
+  set: () => NO_SPAN,
+  inject: () => undefined,
+  end: () => undefined,
+};
+
+/** The trace of an untraced request: every call is a no-op, nothing is allocated. */
+export const NO_TRACE: ActiveTrace = {
+  traceId: undefined,
+  phase: (_name, work) => work(),
+  startPhase: () => NO_SPAN,
+  startUpstream: () => NO_SPAN,
+  finish: () => undefined,
+};
+
+const propagator = new W3CTraceContextPropagator();
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+
+/** The trace id of a caller's W3C traceparent header, when well formed (for the log line with tracing off). */
+export function traceIdFromHeader(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  const id = TRACEPARENT.exec(value.trim().toLowerCase())?.[1];
+  return id === ZERO_TRACE_ID ? undefined : id;
+}
+
+function errorType(error: unknown): string {
+  const coded = error as { code?: unknown; name?: unknown } | null;
+  if (coded && typeof coded.code === 'string') return coded.code;
+  if (coded && typeof coded.name === 'string') return coded.name;
+  return 'error';
+}
+
+function failSpan(span: Span, type: string): void {
+  span.setAttribute('error.type', type);
+  span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
+function injectInto(span: Span, headers: Record<string, string>): void {
+  // A caller's tracestate belongs to its traceparent: replaced together, or dropped (W3C trace-context 3.3).
+  delete headers.tracestate;
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
+}
+
+class Phase implements PhaseSpan {
+  constructor(protected readonly span: Span) {}
+
+  set(key: string, value: AttributeValue): PhaseSpan {
+    this.span.setAttribute(key, value);
+    return this;
+  }
+
+  inject(headers: Record<string, string>): void {
+    injectInto(this.span, headers);
+  }
+
+  end(error?: unknown): void {
+    if (error !== undefined) failSpan(this.span, errorType(error));
+    this.span.end();
+  }
+}
+
+/** Ends at the answer's headers, exported with the request span so it can carry the engine time. */
+class UpstreamPhase extends Phase {
+  endedAt: number | null = null;
+
+  override end(error?: unknown): void {
+    if (error !== undefined) {
+      super.end(error);
+      return;
+    }
+    this.endedAt = performance.now();
+  }
+
+  close(engineMs: number | undefined): void {
+    if (this.endedAt === null) return;
+    if (engineMs !== undefined) this.span.setAttribute('wallaroo.engine_elapsed_ms', engineMs);
+    this.span.end(this.endedAt);
+  }
+}
+
+/** A sampled request: its span, and its phases as children. */
+class RecordedTrace implements ActiveTrace {
+  readonly traceId: string;
+  private readonly parent: Context;
+  private upstream: UpstreamPhase | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly tracer: Tracer,
+    private readonly span: Span,
+  ) {
+    this.traceId = span.spanContext().traceId;
+    this.parent = trace.setSpan(ROOT_CONTEXT, span);
+  }
+
+  async phase<T>(name: PhaseName, work: () => Promise<T>): Promise<T> {
+    const span = this.startPhase(name);
+    try {
+      const value = await work();
+      span.end();
+      return value;
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+  }
+
+  startPhase(name: PhaseName): PhaseSpan {
+    return new Phase(this.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, this.parent));
+  }
+
+  startUpstream(url: URL): PhaseSpan {
+    const span = this.tracer.startSpan('upstream', {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        'http.request.method': 'POST',
+        'server.address': url.hostname,
+        'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+        'url.path': url.pathname,
+      },
+    }, this.parent);
+    this.upstream?.close(undefined); // an earlier attempt (replay, retry) is over
+    this.upstream = new UpstreamPhase(span);
+    return this.upstream;
+  }
+
+  finish(outcome: RequestOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.upstream?.close(outcome.engineMs);
+    const { span } = this;
+    span.setAttribute('http.response.status_code', outcome.statusCode);
+    if (outcome.pipeline !== undefined) span.setAttribute('wallaroo.pipeline', outcome.pipeline);
+    if (outcome.upstreamStatus !== undefined) span.setAttribute('gateway.upstream_status', outcome.upstreamStatus);
+    if (outcome.engineMs !== undefined) span.setAttribute('wallaroo.engine_elapsed_ms', outcome.engineMs);
+    if (outcome.bytesIn !== undefined) span.setAttribute('http.request.body.size', outcome.bytesIn);
+    if (outcome.bytesOut !== undefined) span.setAttribute('http.response.body.size', outcome.bytesOut);
+    if (outcome.abandoned) failSpan(span, 'caller_closed');
+    else if (outcome.statusCode >= 500) failSpan(span, outcome.errorCode ?? String(outcome.statusCode));
+    else if (outcome.errorCode !== undefined) span.setAttribute('error.type', outcome.errorCode);
+    span.end();
+  }
+}
+
+/** A request that is not sampled: no spans, but Wallaroo still gets a traceparent continuing the trace. */
+class UnsampledTrace implements ActiveTrace {
+  readonly traceId: string;
+  private readonly carrier: PhaseSpan;
+
+  constructor(span: Span) {
+    this.traceId = span.spanContext().traceId;
+    this.carrier = { set: () => this.carrier, inject: (headers) => injectInto(span, headers), end: () => undefined };
+  }
+
+  phase<T>(_name: PhaseName, work: () => Promise<T>): Promise<T> {
+    return work();
+  }
+
+  startPhase(): PhaseSpan {
+    return NO_SPAN;
+  }
+
+  startUpstream(): PhaseSpan {
+    return this.carrier;
+  }
+
+  finish(): void {}
+}
+
+/** Spans handed to the batch processor and not yet taken by its exporter: its queue, mirrored. */
+interface QueueCount {
+  spans: number;
+}
+
+/**
+ * Counts what becomes of spans: the queue length mirrors the batch processor's (spans in, batches out), so a
+ * span arriving at a full queue is one it drops.
+ */
+class CountingProcessor implements SpanProcessor {
+  constructor(
+    private readonly inner: SpanProcessor,
+    private readonly queue: QueueCount,
+    private readonly maxQueueSize: number,
+    private readonly onSpans: TracingDeps['onSpans'],
+  ) {}
+
+  onStart(span: Parameters<SpanProcessor['onStart']>[0], context: Context): void {
+    this.inner.onStart(span, context);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) {
+      if (this.queue.spans >= this.maxQueueSize) this.onSpans('dropped', 1);
+      else this.queue.spans++;
+    }
+    this.inner.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+class CountingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly queue: QueueCount,
+    private readonly deps: TracingDeps,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.queue.spans -= spans.length;
+    this.inner.export(spans, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.deps.onSpans('exported', spans.length);
+      } else {
+        this.deps.onSpans('failed', spans.length);
+        this.deps.onExportError(result.error?.message ?? 'export failed');
+      }
+      resultCallback(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/** Closing waits this long at most for the last spans to go out (a hanging collector must not hold shutdown). */
+const SHUTDOWN_FLUSH_MS = 2_000;
+
+export class Tracing {
+  private readonly provider: TracerProvider;
+  private readonly tracer: Tracer;
+
+  constructor(readonly config: TracingConfig, deps: TracingDeps) {
+    // At most two exports in flight: with a collector that hangs, each is cut off after exportTimeoutMs.
+    const otlp = new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: config.exportTimeoutMs, concurrencyLimit: 2 });
+    const queue: QueueCount = { spans: 0 };
+    const batches = new BatchSpanProcessor({
+      exporter: new CountingExporter(otlp, queue, deps),
+      maxQueueSize: config.maxQueueSize,
+      maxExportBatchSize: config.maxExportBatchSize,
+      scheduledDelayMillis: config.exportIntervalMs,
+      exportTimeoutMillis: config.exportTimeoutMs,
+    });
+    this.provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': deps.version }),
+      sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+      spanProcessors: [new CountingProcessor(batches, queue, config.maxQueueSize, deps.onSpans)],
+    });
+    this.tracer = this.provider.getTracer('wallaroo-gateway', deps.version);
+  }
+
+  /** The request span (a child of the caller's traceparent when it sent one), and the request's trace. */
+  startRequest(start: RequestStart): ActiveTrace {
+    const parent = propagator.extract(ROOT_CONTEXT, start.headers, defaultTextMapGetter);
+    const span = this.tracer.startSpan(`${start.method} ${start.route}`, {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': start.method,
+        'http.route': start.route,
+        'url.path': start.path,
+        'client.address': start.clientAddress,
+        'gateway.request_id': start.requestId,
+        ...(start.userAgent === undefined ? {} : { 'user_agent.original': start.userAgent }),
+      },
+    }, parent);
+    return span.isRecording() ? new RecordedTrace(this.tracer, span) : new UnsampledTrace(span);
+  }
+
+  /** Sends what is queued (bounded in time) and stops. */
+  async shutdown(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.min(SHUTDOWN_FLUSH_MS, this.config.exportTimeoutMs));
+      timer.unref();
+    });
+    await Promise.race([this.provider.shutdown().catch(() => undefined), bound]);
+    clearTimeout(timer);
+  }
+}
+
+export function createTracing(config: TracingConfig, deps: TracingDeps): Tracing | null {
+  return config.enabled ? new Tracing(config, deps) : null;
+}
