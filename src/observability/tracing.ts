@@ -21,6 +21,7 @@
 import {
   type AttributeValue,
   type Context,
+  type HrTime,
   defaultTextMapGetter,
   defaultTextMapSetter,
   ROOT_CONTEXT,
@@ -31,7 +32,7 @@ import {
   TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode, millisToHrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -153,8 +154,28 @@ function injectInto(span: Span, headers: Record<string, string>): void {
   propagator.inject(trace.setSpan(ROOT_CONTEXT, span), headers, defaultTextMapSetter);
 }
 
+/**
+ * Span times for one request, all from the monotonic clock with one wall-clock offset: the SDK's own times
+ * start each span at Date.now() (whole milliseconds), which can put a child's end after its parent's.
+ */
+class RequestClock {
+  private readonly offset = Date.now() - (performance.timeOrigin + performance.now());
+
+  now(): HrTime {
+    return this.at(performance.now());
+  }
+
+  /** `performance.now()` milliseconds as span time. */
+  at(monotonicMs: number): HrTime {
+    return millisToHrTime(performance.timeOrigin + monotonicMs + this.offset);
+  }
+}
+
 class Phase implements PhaseSpan {
-  constructor(protected readonly span: Span) {}
+  constructor(
+    protected readonly span: Span,
+    protected readonly clock: RequestClock,
+  ) {}
 
   set(key: string, value: AttributeValue): PhaseSpan {
     this.span.setAttribute(key, value);
@@ -167,7 +188,7 @@ class Phase implements PhaseSpan {
 
   end(error?: unknown): void {
     if (error !== undefined) failSpan(this.span, errorType(error));
-    this.span.end();
+    this.span.end(this.clock.now());
   }
 }
 
@@ -186,7 +207,7 @@ class UpstreamPhase extends Phase {
   close(engineMs: number | undefined): void {
     if (this.endedAt === null) return;
     if (engineMs !== undefined) this.span.setAttribute('wallaroo.engine_elapsed_ms', engineMs);
-    this.span.end(this.endedAt);
+    this.span.end(this.clock.at(this.endedAt));
   }
 }
 
@@ -200,6 +221,7 @@ class RecordedTrace implements ActiveTrace {
   constructor(
     private readonly tracer: Tracer,
     private readonly span: Span,
+    private readonly clock: RequestClock,
   ) {
     this.traceId = span.spanContext().traceId;
     this.parent = trace.setSpan(ROOT_CONTEXT, span);
@@ -218,12 +240,13 @@ class RecordedTrace implements ActiveTrace {
   }
 
   startPhase(name: PhaseName): PhaseSpan {
-    return new Phase(this.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, this.parent));
+    return new Phase(this.tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: this.clock.now() }, this.parent), this.clock);
   }
 
   startUpstream(url: URL): PhaseSpan {
     const span = this.tracer.startSpan('upstream', {
       kind: SpanKind.CLIENT,
+      startTime: this.clock.now(),
       attributes: {
         'http.request.method': 'POST',
         'server.address': url.hostname,
@@ -232,7 +255,7 @@ class RecordedTrace implements ActiveTrace {
       },
     }, this.parent);
     this.upstream?.close(undefined); // an earlier attempt (replay, retry) is over
-    this.upstream = new UpstreamPhase(span);
+    this.upstream = new UpstreamPhase(span, this.clock);
     return this.upstream;
   }
 
@@ -250,7 +273,7 @@ class RecordedTrace implements ActiveTrace {
     if (outcome.abandoned) failSpan(span, 'caller_closed');
     else if (outcome.statusCode >= 500) failSpan(span, outcome.errorCode ?? String(outcome.statusCode));
     else if (outcome.errorCode !== undefined) span.setAttribute('error.type', outcome.errorCode);
-    span.end();
+    span.end(this.clock.now());
   }
 }
 
@@ -375,8 +398,10 @@ export class Tracing {
   /** The request span (a child of the caller's traceparent when it sent one), and the request's trace. */
   startRequest(start: RequestStart): ActiveTrace {
     const parent = propagator.extract(ROOT_CONTEXT, start.headers, defaultTextMapGetter);
+    const clock = new RequestClock();
     const span = this.tracer.startSpan(`${start.method} ${start.route}`, {
       kind: SpanKind.SERVER,
+      startTime: clock.now(),
       attributes: {
         'http.request.method': start.method,
         'http.route': start.route,
@@ -386,7 +411,7 @@ export class Tracing {
         ...(start.userAgent === undefined ? {} : { 'user_agent.original': start.userAgent }),
       },
     }, parent);
-    return span.isRecording() ? new RecordedTrace(this.tracer, span) : new UnsampledTrace(span);
+    return span.isRecording() ? new RecordedTrace(this.tracer, span, clock) : new UnsampledTrace(span);
   }
 
   /** Sends what is queued (bounded in time) and stops. */
