@@ -129,3 +129,26 @@ test('YAML syntax errors name their line', () => {
     return true;
   });
 });
+
+test('ui, tracing and server.trustProxy: bad entries are reported with their paths', () => {
+  const schema = minimal() as Record<string, unknown>;
+  schema.tracing = { enabled: true, endpoint: 'grpc://collector:4317', sampleRatio: 1.5 };
+  schema.ui = { port: 'sidecar' };
+  assert.deepEqual(problems(schema).map((p) => p.path).sort(), ['tracing.endpoint', 'tracing.sampleRatio', 'ui.port']);
+
+  // Checks the schema cannot express, all reported together once it holds.
+  const tree = minimal() as Record<string, unknown>;
+  tree.server = { trustProxy: ['10.0.0.0/8', 'loopback', 'fd00::/200', 'proxy.internal', '192.168.1.1/8/1'] };
+  tree.ui = { port: 'metrics' };
+  tree.tracing = { maxQueueSize: 10, maxExportBatchSize: 20 };
+  assert.deepEqual(problems(tree), [
+    { path: 'server.trustProxy[2]', message: '"fd00::/200" has a prefix length out of range' },
+    { path: 'server.trustProxy[3]', message: '"proxy.internal" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal' },
+    { path: 'server.trustProxy[4]', message: '"192.168.1.1/8/1" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal' },
+    { path: 'ui.port', message: 'is metrics, but metrics.port is not set (the status page would have no listener)' },
+    { path: 'tracing.maxExportBatchSize', message: 'must not exceed tracing.maxQueueSize (10)' },
+  ]);
+  const good = parseConfig({ ...minimal(), server: { trustProxy: ['10.0.0.0/8', '::1', 'uniquelocal'] }, ui: { enabled: false }, metrics: { port: 9090 } }, {});
+  assert.deepEqual(good.server.trustProxy, ['10.0.0.0/8', '::1', 'uniquelocal']);
+  assert.deepEqual(good.ui, { enabled: false, port: 'main' });
+});
