@@ -3,21 +3,6 @@ import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../
 import { buildServer, type Gateway } from '../server.ts';
 import type { Simulator } from '../simulator/server.ts';
 
-/** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
-export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
-  return parseConfig(
-    {
-      server: { host: '127.0.0.1', port: 8080 },
-      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
-      pipelines: [
-        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' }, example: [{ tensor: DEMO_ROW }] },
-        { name: 'summary', workspace: 'demo', example: [{ amount: 12.5, items: 3 }, { amount: 7.25, items: 1 }] },
-      ],
-    },
-    env,
-  );
-}
-
 export const DEMO_ROW = [
   -1.0603297501, 2.3544967095, -3.5638788326, 5.1387348926, -1.2308457019, -0.7687824608, -3.5881228109,
   1.8880837663, -3.2789674274, -3.9563254554, 4.0993439118, -5.6539176395, -0.8775733373, -9.131571192,
@@ -25,6 +10,24 @@ export const DEMO_ROW = [
   -0.1041491809, 0.3229564351, -0.7418141657, 0.0384120159, 1.0993439146, 1.2603409756, -0.1466244739,
   -1.4463212439,
 ];
+
+/** The demo's pipelines, each with the example body Swagger UI's "Try it out" sends. */
+export const DEMO_PIPELINES = [
+  { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' }, example: [{ tensor: DEMO_ROW }] },
+  { name: 'summary', workspace: 'demo', example: [{ amount: 12.5, items: 3 }, { amount: 7.25, items: 1 }] },
+];
+
+/** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
+export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  return parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 8080 },
+      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
+      pipelines: DEMO_PIPELINES,
+    },
+    env,
+  );
+}
 
 export interface RunningGateway {
   gateway: Gateway;

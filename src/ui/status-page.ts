@@ -28,7 +28,7 @@ th, td { padding: .45rem .75rem; text-align: left; white-space: nowrap; border-b
 th { font-weight: 600; color: var(--muted); font-size: .8rem; }
 tr:last-child td { border-bottom: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.error { white-space: normal; min-width: 16rem; max-width: 32rem; }
+td.error { white-space: normal; min-width: 14rem; max-width: 30rem; }
 .sub { display: block; color: var(--muted); font-size: .8rem; }
 .badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; }
 .good { color: var(--ok); background: var(--ok-bg); }
@@ -60,7 +60,14 @@ function cell(text, options) {
   if (o.sub) {
     const sub = document.createElement('span');
     sub.className = 'sub';
-    sub.textContent = o.sub;
+    if (o.subField) {
+      const value = document.createElement('span');
+      value.dataset.field = o.subField;
+      value.textContent = o.subValue;
+      sub.append(value, o.sub);
+    } else {
+      sub.textContent = o.sub;
+    }
     td.appendChild(sub);
   }
   return td;
@@ -121,15 +128,13 @@ function renderPipelines(pipelines) {
     tr.dataset.pipeline = p.name;
     tr.appendChild(cell(p.name, { field: 'name', sub: (p.workspace === null ? '' : p.workspace + ' / ') + p.pipeline }));
     tr.appendChild(cell(p.urlHost || 'not resolved yet', { field: 'host', sub: p.cacheAgeSeconds === null ? '' : 'resolved ' + duration(-p.cacheAgeSeconds) }));
-    tr.appendChild(cell(rate(r.perSecond), { className: 'num', field: 'rate' }));
-    tr.appendChild(cell(String(r.total), { className: 'num', field: 'requests' }));
+    tr.appendChild(cell(rate(r.perSecond), { className: 'num', field: 'rate', subField: 'requests', subValue: String(r.total), sub: ' requests' }));
     tr.appendChild(cell(ratio(r.errorRatio), { className: 'num', field: 'errors' }));
     tr.appendChild(cell(ms(r.p50Ms), { className: 'num', field: 'p50' }));
     tr.appendChild(cell(ms(r.p99Ms), { className: 'num', field: 'p99' }));
     tr.appendChild(cell(ms(r.engineP50Ms), { className: 'num', field: 'engine' }));
     tr.appendChild(cell(p.breaker, { badge: BREAKER[p.breaker] || 'warn', field: 'breaker' }));
-    tr.appendChild(cell(p.active + ' / ' + p.maxConcurrency, { className: 'num', field: 'inflight', sub: p.inflight + ' in gateway' }));
-    tr.appendChild(cell(p.queued + ' / ' + p.maxQueue, { className: 'num', field: 'queue' }));
+    tr.appendChild(cell(p.active + ' / ' + p.maxConcurrency, { className: 'num', field: 'inflight', subField: 'queue', subValue: p.queued + ' / ' + p.maxQueue, sub: ' queued \u00b7 ' + p.inflight + ' in gateway' }));
     tr.appendChild(p.rateLimit
       ? cell(p.rateLimit.max + ' per ' + p.rateLimit.timeWindowMs / 1000 + ' s', { field: 'rateLimit', sub: p.rateLimit.limitedTotal + ' limited (' + rate(p.rateLimit.limitedPerSecond) + ')' })
       : cell('none', { className: 'muted', field: 'rateLimit' }));
@@ -189,7 +194,7 @@ export const statusPageHtml = (apiLinks: boolean): string => `<!doctype html>
   <section>
     <h2>Pipelines <span id="window" class="muted"></span></h2>
     <table>
-      <thead><tr><th>pipeline</th><th>Wallaroo host</th><th>rate</th><th>requests</th><th>errors (5xx)</th><th>p50</th><th>p99</th><th>engine p50</th><th>breaker</th><th>in flight</th><th>queue</th><th>rate limit</th><th id="batching-head" hidden>batching</th><th>last error</th></tr></thead>
+      <thead><tr><th>pipeline</th><th>Wallaroo host</th><th>rate</th><th>errors (5xx)</th><th>p50</th><th>p99</th><th>engine p50</th><th>breaker</th><th>calls to Wallaroo</th><th>rate limit</th><th id="batching-head" hidden>batching</th><th>last error</th></tr></thead>
       <tbody id="pipelines"></tbody>
     </table>
   </section>
