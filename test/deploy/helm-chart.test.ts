@@ -105,3 +105,16 @@ test('examples/sidecar-deployment.yaml: a pasteable sidecar on 127.0.0.1 with a 
 test('values.schema.json refuses a secret placed in config instead of the Secret', async () => {
   await assert.rejects(helm(['template', 'gw', CHART, '--set', 'config.wallaroo.auth.clientSecret=oops']), /values don't meet the specifications of the schema|clientSecret/);
 });
+
+test('grafanaDashboard.enabled: a ConfigMap carrying the grafana_dashboard label and the dashboard JSON; none by default', async () => {
+  assert.ok(!(await render('')).some((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard')));
+  const text = await helm(['template', 'gw', CHART, '--set', 'grafanaDashboard.enabled=true', '--set', 'grafanaDashboard.annotations.grafana_folder=Wallaroo']);
+  const dashboards = parseAllDocuments(text).map((d) => d.toJS() as Manifest).filter((m) => m?.kind === 'ConfigMap' && m.metadata.name === 'gw-wallaroo-gateway-dashboard');
+  assert.equal(dashboards.length, 1);
+  const [configMap] = dashboards;
+  assert.equal(configMap!.metadata.labels.grafana_dashboard, '1');
+  assert.equal(configMap!.metadata.annotations.grafana_folder, 'Wallaroo');
+  assert.deepEqual(JSON.parse(configMap!.data['wallaroo-gateway.json']), JSON.parse(readFileSync(join(CHART, 'dashboards/wallaroo-gateway.json'), 'utf8')));
+  const lint = await helm(['lint', '--strict', CHART, '--set', 'grafanaDashboard.enabled=true']);
+  assert.match(lint, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+});

@@ -44,7 +44,7 @@ test('Swagger UI in Chromium: "Try it out" on the ccfraud document sends the dem
   assert.equal(sent.url.split('?')[1], 'dataset%5B%5D=out');
 
   // The picture: from the operation's title to the end of the live response, in page coordinates.
-  const scrollY = await page.evaluate(() => window.scrollY);
+  const scrollY = await page.evaluate(() => (globalThis as { scrollY?: number }).scrollY ?? 0);
   const from = (await operation.boundingBox())!;
   const to = (await response.boundingBox())!;
   await page.screenshot({
