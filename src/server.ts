@@ -53,7 +53,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   const metrics = createMetrics(registry);
   const recentErrors = new RecentErrors();
   const shouldLogExportError = oncePer(60_000);
-  const tracing = createTracing(config.tracing, {
+  const tracing = await createTracing(config.tracing, {
     version: GATEWAY_VERSION,
     onSpans: (outcome, count) => metrics.traceSpans.inc({ outcome }, count),
     onExportError: (reason) => {

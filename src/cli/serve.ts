@@ -94,7 +94,8 @@ export async function serveCommand(configFile: string | undefined, simulate: boo
         `try:\n  curl -s -X POST ${running.url}/pipelines/ccfraud/infer \\\n` +
         `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
         `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +
-        `also: curl -s ${running.url}/pipelines ; curl -s ${running.url}/metrics\n\n`,
+        `also: curl -s ${running.url}/pipelines ; curl -s ${running.url}/metrics\n` +
+        `status page: ${running.url}/   API docs with "Try it out": ${running.url}/docs/\n\n`,
     );
   }
   closeWithGrace({ delay: running.shutdownGraceMs, logger: { error: (message: string) => gateway.app.log.error(message) } }, async ({ signal, err }) => {

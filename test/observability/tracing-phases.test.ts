@@ -2,16 +2,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TracingConfig } from '../../src/config/types.ts';
 import { GatewayError } from '../../src/errors.ts';
-import { Tracing } from '../../src/observability/tracing.ts';
+import { createTracing, type Tracing, type TracingDeps } from '../../src/observability/tracing.ts';
 import { SPAN_KIND, STATUS_ERROR, useOtlpReceiver } from '../helpers/otlp.ts';
 
 const CONFIG: Omit<TracingConfig, 'endpoint'> = {
   enabled: true, serviceName: 'phases-test', sampleRatio: 1, maxQueueSize: 64, maxExportBatchSize: 64, exportIntervalMs: 10, exportTimeoutMs: 5_000,
 };
+const DEPS: TracingDeps = { version: '9.9.9', onSpans: () => undefined, onExportError: () => undefined };
+
+async function tracingTo(endpoint: string): Promise<Tracing> {
+  const tracing = await createTracing({ ...CONFIG, endpoint }, DEPS);
+  assert.ok(tracing);
+  return tracing;
+}
 
 test('tracing API: phases are children of the request span, a failed phase and the request carry the error, the upstream span carries the engine time', async (t) => {
   const receiver = await useOtlpReceiver(t);
-  const tracing = new Tracing({ ...CONFIG, endpoint: receiver.url }, { version: '9.9.9', onSpans: () => undefined, onExportError: () => undefined });
+  const tracing = await tracingTo(receiver.url);
   t.after(() => tracing.shutdown());
 
   const trace = tracing.startRequest({
@@ -72,7 +79,7 @@ test('tracing API: phases are children of the request span, a failed phase and t
 
 test('tracing API: a request whose caller leaves ends its span as caller_closed', async (t) => {
   const receiver = await useOtlpReceiver(t);
-  const tracing = new Tracing({ ...CONFIG, endpoint: receiver.url }, { version: '9.9.9', onSpans: () => undefined, onExportError: () => undefined });
+  const tracing = await tracingTo(receiver.url);
   t.after(() => tracing.shutdown());
   const trace = tracing.startRequest({ method: 'POST', route: '/pipelines/:name/infer', path: '/pipelines/x/infer', clientAddress: '127.0.0.1', userAgent: 'ua', requestId: 'gone-1', headers: {} });
   trace.finish({ statusCode: 200, pipeline: 'x', abandoned: true });
