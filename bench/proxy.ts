@@ -60,7 +60,12 @@ export interface TracingCpuResult {
   cpuMicrosPerRequest: Record<string, number>;
   /** Added CPU per request over tracing off, in microseconds. */
   addedMicros: Record<string, number>;
+  /** wallaroo_gateway_trace_spans_total per gateway at the end: a dropped span costs less than an exported one. */
+  spans: Record<string, Record<string, number>>;
 }
+
+/** Alternating rounds for the CPU figures: more than the latency rounds, as a shared machine is noisy. */
+const CPU_ROUNDS = 5;
 
 // A 1.2 KB pandas-records body: three ccfraud rows.
 const ROW = { tensor: Array.from({ length: 29 }, (_, i) => Math.round(Math.cos(i) * 1e8) / 1e8) };
@@ -309,7 +314,7 @@ async function benchTracingCpu(upstreamPort: number, work: string, children: Chi
     for (const { url } of gateways) await load(url, 2); // warm-up
     const rounds = new Map<string, number[]>(variants.map(({ name }) => [name, []]));
     let requests = 0;
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < CPU_ROUNDS; round++) {
       for (const { name, gateway, url } of gateways) {
         const before = cpuMicros(gateway.child.pid!);
         const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: SATURATION_SECONDS, headers: { 'content-type': 'application/json; format=pandas-records' }, body: BODY });
@@ -322,7 +327,12 @@ async function benchTracingCpu(upstreamPort: number, work: string, children: Chi
     const cpuMicrosPerRequest = Object.fromEntries([...rounds].map(([name, values]) => [name, Math.round(median(values))]));
     const off = cpuMicrosPerRequest['tracing off']!;
     const addedMicros = Object.fromEntries(Object.entries(cpuMicrosPerRequest).filter(([name]) => name !== 'tracing off').map(([name, value]) => [name, value - off]));
-    return { requests, cpuMicrosPerRequest, addedMicros };
+    const spans: TracingCpuResult['spans'] = {};
+    for (const { name, gateway } of gateways) {
+      const text = await (await request(`http://127.0.0.1:${gateway.port}/metrics`)).body.text();
+      spans[name] = Object.fromEntries([...text.matchAll(/^wallaroo_gateway_trace_spans_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    }
+    return { requests, cpuMicrosPerRequest, addedMicros, spans };
   } finally {
     sink.closeAllConnections();
     await new Promise((resolve) => sink.close(resolve));
@@ -350,7 +360,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   const targets: TargetResult[] = [];
   let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
   let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
-  let tracingCpu: TracingCpuResult = { requests: 0, cpuMicrosPerRequest: {}, addedMicros: {} };
+  let tracingCpu: TracingCpuResult = { requests: 0, cpuMicrosPerRequest: {}, addedMicros: {}, spans: {} };
   const work = mkdtempSync(join(tmpdir(), 'bench-proxy-')); // configs, nginx's temp paths; removed at the end
   try {
     // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
@@ -427,6 +437,21 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   };
 }
 
+/** `npm run bench tracing`: only the tracing CPU figures (the upstream stub and three gateways). */
+export async function benchTracing(): Promise<TracingCpuResult> {
+  if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  buildAll();
+  const upstream = await startServer([process.execPath, `${SERVERS}/upstream.js`]);
+  const children: ChildProcess[] = [upstream.child];
+  const work = mkdtempSync(join(tmpdir(), 'bench-tracing-'));
+  try {
+    return await benchTracingCpu(upstream.port, work, children);
+  } finally {
+    await Promise.all(children.map(stop));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export function printProxies(result: ProxyBenchResult): void {
   console.log(`\nProxy overhead: ${result.connections} connections, ${result.bodyBytes} B pandas-records body, servers ${result.pinned ? 'on CPU 0, load on CPU 1' : 'unpinned (no taskset)'}`);
   console.log(`  ${'target'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}   @1000/s ${'p50'.padStart(5)} ${'p99'.padStart(5)}  errors`);
@@ -447,5 +472,8 @@ export function printProxies(result: ProxyBenchResult): void {
   const cpu = result.tracingCpu;
   console.log(`  gateway CPU per request: ${Object.entries(cpu.cpuMicrosPerRequest).map(([name, us]) => `${name} ${us} us`).join(', ')}` +
     ` (added: ${Object.entries(cpu.addedMicros).map(([name, us]) => `${name} +${us} us`).join(', ')}; ${cpu.requests} requests)`);
+  for (const [name, outcomes] of Object.entries(cpu.spans)) {
+    if (Object.keys(outcomes).length) console.log(`  ${name} spans: ${Object.entries(outcomes).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}`);
+  }
   for (const [target, met] of Object.entries(result.targetsMet)) console.log(`  target ${met ? 'met    ' : 'NOT met'}  ${target}`);
 }
