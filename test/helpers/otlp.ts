@@ -8,7 +8,7 @@ import protobuf from 'protobufjs';
  * A real OTLP/HTTP trace receiver on 127.0.0.1:0: POST /v1/traces with an ExportTraceServiceRequest in
  * protobuf, decoded with protobufjs against the messages of opentelemetry-proto (trace/v1, common/v1,
  * resource/v1, collector/trace/v1: the fields used here, with their field numbers). `hang: true` plays a
- * collector that takes the request and never answers.
+ * collector that takes the request and does not answer until `release()`.
  */
 const OTLP_PROTO = `
 syntax = "proto3";
@@ -137,12 +137,15 @@ export interface OtlpReceiver {
   waitFor(predicate: (spans: ReceivedSpan[]) => boolean, timeoutMs?: number): Promise<ReceivedSpan[]>;
   /** Resolves once at least `count` export requests have arrived. */
   waitForRequests(count: number, timeoutMs?: number): Promise<void>;
+  /** A hanging receiver answers what it holds, and every request from now on. */
+  release(): void;
   close(): Promise<void>;
 }
 
 export async function useOtlpReceiver(t: TestContext, options: { hang?: boolean } = {}): Promise<OtlpReceiver> {
   const events = new EventEmitter();
-  const held: ServerResponse[] = [];
+  const held: Array<{ response: ServerResponse; body: Buffer }> = [];
+  let hanging = options.hang ?? false;
   const receiver = {
     url: '',
     spans: [] as ReceivedSpan[],
@@ -160,16 +163,19 @@ export async function useOtlpReceiver(t: TestContext, options: { hang?: boolean 
         events.emit('change');
         return;
       }
-      if (options.hang) {
-        held.push(response); // never answered
+      if (hanging) {
+        held.push({ response, body: Buffer.concat(chunks) }); // not answered until release()
         events.emit('change');
         return;
       }
-      receiver.spans.push(...decodeTraces(Buffer.concat(chunks)));
-      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
-      events.emit('change');
+      accept(response, Buffer.concat(chunks));
     });
   });
+  const accept = (response: ServerResponse, body: Buffer) => {
+    receiver.spans.push(...decodeTraces(body));
+    response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    events.emit('change');
+  };
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`;
@@ -195,7 +201,7 @@ export async function useOtlpReceiver(t: TestContext, options: { hang?: boolean 
   const close = async () => {
     if (closed) return;
     closed = true;
-    for (const response of held) response.destroy();
+    for (const { response } of held) response.destroy();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   };
@@ -206,6 +212,10 @@ export async function useOtlpReceiver(t: TestContext, options: { hang?: boolean 
       return receiver.spans;
     },
     waitForRequests: (count: number, timeoutMs = 15_000) => waitUntil(() => receiver.requests >= count, timeoutMs, `${count} export requests`),
+    release: () => {
+      hanging = false;
+      for (const { response, body } of held.splice(0)) accept(response, body);
+    },
     close,
   });
 }

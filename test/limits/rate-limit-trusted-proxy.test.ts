@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
@@ -10,12 +10,12 @@ const from = (address: string) => ({ 'x-forwarded-for': address });
 
 test('keyBy ip behind trusted proxies: each forwarded client has its own budget; without server.trustProxy the header cannot buy a new one', async (t) => {
   const simulator = await useSimulator(t);
-  const trusting = await startGateway(t, simulatorConfig(simulator, { server: { host: '127.0.0.1', port: 0, trustProxy: ['loopback'] }, pipelines }));
+  const trusting = await startGateway(t, simulatorConfig(simulator, { server: { ...SERVER_WITHOUT_SHEDDING, trustProxy: ['loopback'] }, pipelines }));
   assert.equal((await infer(trusting.url, 'ccfraud', ccfraudBody(), from('198.51.100.1'))).status, 200);
   assert.equal((await infer(trusting.url, 'ccfraud', ccfraudBody(), from('198.51.100.1'))).status, 429);
   assert.equal((await infer(trusting.url, 'ccfraud', ccfraudBody(), from('198.51.100.2'))).status, 200);
 
-  const direct = await startGateway(t, simulatorConfig(simulator, { pipelines }));
+  const direct = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, pipelines }));
   assert.equal((await infer(direct.url, 'ccfraud', ccfraudBody(), from('198.51.100.1'))).status, 200);
   assert.equal((await infer(direct.url, 'ccfraud', ccfraudBody(), from('198.51.100.2'))).status, 429, 'a spoofed X-Forwarded-For is ignored');
 });

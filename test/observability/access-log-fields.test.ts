@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('the request log line: client address (X-Forwarded-For only from trusted proxies), method, path without the query, user agent, bytes, durations, error code', async (t) => {
   const simulator = await useSimulator(t);
-  const direct = await startGateway(t, simulatorConfig(simulator, { logging: { level: 'info' } }));
-  const proxied = await startGateway(t, simulatorConfig(simulator, { server: { host: '127.0.0.1', port: 0, trustProxy: ['127.0.0.1', '203.0.113.0/24'] }, logging: { level: 'info' } }));
+  const direct = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, logging: { level: 'info' } }));
+  const proxied = await startGateway(t, simulatorConfig(simulator, { server: { ...SERVER_WITHOUT_SHEDDING, trustProxy: ['127.0.0.1', '203.0.113.0/24'] }, logging: { level: 'info' } }));
   const body = ccfraudBody(1);
   const headers = { 'x-forwarded-for': '198.51.100.7, 203.0.113.9', 'user-agent': 'fraud-scorer/2.3 (+batch)' };
   const query = '?dataset[]=*&api_key=not-for-logs';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway, type TestGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway, type TestGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useOtlpReceiver } from '../helpers/otlp.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -22,7 +22,7 @@ async function traced(gw: TestGateway, simulator: Simulator, requestId: string, 
 
 test("tracing off: a caller's traceparent and tracestate reach Wallaroo untouched, and the log line names the caller's trace", async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo' }], logging: { level: 'info' } }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, pipelines: [{ name: 'ccfraud', workspace: 'demo' }], logging: { level: 'info' } }));
   const sent = await traced(gw, simulator, 'off-1', { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' });
   assert.deepEqual(sent, { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7', logTraceId: TRACE });
 
@@ -36,6 +36,7 @@ test("tracing on: an unsampled caller's trace goes on unsampled through the gate
   const receiver = await useOtlpReceiver(t);
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [{ name: 'ccfraud', workspace: 'demo' }],
     tracing: { enabled: true, endpoint: receiver.url, sampleRatio: 0, exportIntervalMs: 10 },
     logging: { level: 'info' },
@@ -66,6 +67,7 @@ test("tracing on: a malformed traceparent starts a new trace, and the caller's t
   const receiver = await useOtlpReceiver(t);
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [{ name: 'ccfraud', workspace: 'demo' }],
     tracing: { enabled: true, endpoint: receiver.url, exportIntervalMs: 10 },
     logging: { level: 'info' },

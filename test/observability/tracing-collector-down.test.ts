@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useOtlpReceiver } from '../helpers/otlp.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -23,6 +23,7 @@ test('tracing: a collector that takes the export and never answers costs request
   const collector = await useOtlpReceiver(t, { hang: true });
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [{ name: 'ccfraud', workspace: 'demo' }],
     tracing: { enabled: true, endpoint: collector.url, exportIntervalMs: 10, maxQueueSize: 8, maxExportBatchSize: 4, exportTimeoutMs: 120_000 },
   }));
@@ -38,11 +39,19 @@ test('tracing: a collector that takes the export and never answers costs request
   // One export at a time: the queue filled to its bound (8) and the other 32 spans were dropped, counted.
   assert.equal(await spanCount(gw.registry, 'dropped'), 40 - 8);
   assert.equal(await spanCount(gw.registry, 'exported'), 0);
+
+  // The collector answers again: the first export, then the 8 queued spans, and nothing of the dropped ones.
+  // A last request's spans come after everything queued before them, so once they are in, the count is final.
+  collector.release();
+  assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody(), { 'x-request-id': 'after-release' })).status, 200);
+  const spans = await collector.waitFor((all) => all.some((s) => s.attributes['gateway.request_id'] === 'after-release'));
+  assert.equal(spans.length, 2 + 8 + 2);
 });
 
 test('tracing: an unreachable collector costs requests nothing; failed exports are counted and logged once', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [{ name: 'ccfraud', workspace: 'demo' }],
     tracing: { enabled: true, endpoint: `http://127.0.0.1:${await freePort()}/v1/traces`, exportIntervalMs: 10, exportTimeoutMs: 300 },
   }));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { SPAN_KIND, useOtlpReceiver } from '../helpers/otlp.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -13,6 +13,7 @@ test("tracing: the caller's trace continues through a request span and an upstre
   const receiver = await useOtlpReceiver(t);
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [{ name: 'ccfraud', workspace: 'demo' }],
     tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gateway-under-test', exportIntervalMs: 20 },
     logging: { level: 'info' },

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import type { PipelineStatus, StatusReport } from '../../src/ui/status.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
@@ -20,6 +20,7 @@ test('GET /status.json: live pipeline figures, the open breaker and last errors,
   const simulator = await useSimulator(t);
   simulator.control.failToken(1, { status: 503 }); // the first token request fails, the retry succeeds
   const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: SERVER_WITHOUT_SHEDDING,
     pipelines: [
       { name: 'ccfraud', workspace: 'demo', circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 }, rateLimit: { max: 100, timeWindow: '1m' } },
       { name: 'summary', workspace: 'demo' },
@@ -71,7 +72,7 @@ test('GET /status.json: live pipeline figures, the open breaker and last errors,
 
 test("a pipeline's last error from Wallaroo itself: the status Wallaroo answered, passed through", async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo' }] }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, pipelines: [{ name: 'ccfraud', workspace: 'demo' }] }));
   simulator.control.failInference(1, { status: 502 });
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 502);
   const { lastError } = pipeline(await status(gw.url), 'ccfraud');

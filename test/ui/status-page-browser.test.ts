@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEMO_PIPELINES } from '../../src/cli/serve.ts';
 import { screenshotPath, useBrowserPage } from '../helpers/browser.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer, readyStatus } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
@@ -13,7 +13,7 @@ test('status page in Chromium: the demo pipelines with live numbers that change 
   const simulator = await useSimulator(t);
   // The demo's pipelines; a long cool-down so the open breaker is still open when the page next refreshes.
   const pipelines = DEMO_PIPELINES.map((p) => ({ ...p, circuitBreaker: { failureThreshold: 3, cooldownMs: 120_000 } }));
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, pipelines }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const { page, errors } = await useBrowserPage(t, { width: 1400, height: 560 });
 

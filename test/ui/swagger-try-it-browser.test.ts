@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEMO_PIPELINES, DEMO_ROW } from '../../src/cli/serve.ts';
 import { ccfraudScore } from '../../src/simulator/models.ts';
 import { screenshotPath, useBrowserPage } from '../helpers/browser.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { readyStatus } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
@@ -11,7 +11,7 @@ const WAIT = { timeout: 30_000 };
 
 test('Swagger UI in Chromium: "Try it out" on the ccfraud document sends the demo tensor through the gateway and shows the prediction', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: DEMO_PIPELINES }));
+  const gw = await startGateway(t, simulatorConfig(simulator, { server: SERVER_WITHOUT_SHEDDING, pipelines: DEMO_PIPELINES }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const { page, errors } = await useBrowserPage(t, { width: 1280, height: 900 });
 
