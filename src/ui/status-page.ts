@@ -128,7 +128,7 @@ function renderPipelines(pipelines) {
     tr.dataset.pipeline = p.name;
     tr.appendChild(cell(p.name, { field: 'name', sub: (p.workspace === null ? '' : p.workspace + ' / ') + p.pipeline }));
     tr.appendChild(cell(p.urlHost || 'not resolved yet', { field: 'host', sub: p.cacheAgeSeconds === null ? '' : 'resolved ' + duration(-p.cacheAgeSeconds) }));
-    tr.appendChild(cell(rate(r.perSecond), { className: 'num', field: 'rate', subField: 'requests', subValue: String(r.total), sub: ' requests' }));
+    tr.appendChild(cell(rate(r.perSecond), { className: 'num', field: 'rate', subField: 'requests', subValue: String(r.total), sub: r.total === 1 ? ' request' : ' requests' }));
     tr.appendChild(cell(ratio(r.errorRatio), { className: 'num', field: 'errors' }));
     tr.appendChild(cell(ms(r.p50Ms), { className: 'num', field: 'p50' }));
     tr.appendChild(cell(ms(r.p99Ms), { className: 'num', field: 'p99' }));
