@@ -26,7 +26,6 @@ import { RetryBudget } from './limits/retry-budget.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Forwarder, type PipelineLimits } from './proxy/forward.ts';
 import { requestIdFrom } from './http/headers.ts';
-import { oncePer } from './http/once-per.ts';
 import { OpenAiForwarder } from './proxy/openai.ts';
 import { proxyRoutes } from './proxy/routes.ts';
 
@@ -52,14 +51,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry);
   const recentErrors = new RecentErrors();
-  const shouldLogExportError = oncePer(60_000);
-  const tracing = await createTracing(config.tracing, {
-    version: GATEWAY_VERSION,
-    onSpans: (outcome, count) => metrics.traceSpans.inc({ outcome }, count),
-    onExportError: (reason) => {
-      if (shouldLogExportError()) logger.warn({ reason, endpoint: config.tracing.endpoint }, 'trace export failed; spans are dropped until the collector answers');
-    },
-  });
+  const tracing = await createTracing(config.tracing, { version: GATEWAY_VERSION, metrics, logger });
   const dispatchers = new Dispatchers(config);
   const tokens = createTokens(config, dispatchers.control, logger, {
     tokenRequest: (kind, result) => metrics.tokenRequests.inc({ kind, result }),
@@ -126,7 +118,6 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     metrics.inflight.set({ pipeline: pipeline.name }, 0);
     metrics.circuitState.set({ pipeline: pipeline.name }, CIRCUIT_STATE_VALUE.closed);
   }
-  if (tracing) for (const outcome of ['exported', 'failed', 'dropped'] as const) metrics.traceSpans.inc({ outcome }, 0);
   let draining = false;
 
   const app = Fastify({

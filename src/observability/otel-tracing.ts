@@ -27,7 +27,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from '../config/types.ts';
-import type { ActiveTrace, PhaseName, PhaseSpan, RequestOutcome, RequestStart, Tracing, TracingDeps } from './tracing.ts';
+import type { ActiveTrace, PhaseName, PhaseSpan, RequestOutcome, RequestStart, Tracing, TracingEvents } from './tracing.ts';
 import { NO_SPAN } from './tracing.ts';
 
 const propagator = new W3CTraceContextPropagator();
@@ -212,7 +212,7 @@ class CountingProcessor implements SpanProcessor {
     private readonly inner: SpanProcessor,
     private readonly queue: QueueCount,
     private readonly maxQueueSize: number,
-    private readonly onSpans: TracingDeps['onSpans'],
+    private readonly onSpans: TracingEvents['onSpans'],
   ) {}
 
   onStart(span: Parameters<SpanProcessor['onStart']>[0], context: Context): void {
@@ -240,17 +240,17 @@ class CountingExporter implements SpanExporter {
   constructor(
     private readonly inner: SpanExporter,
     private readonly queue: QueueCount,
-    private readonly deps: TracingDeps,
+    private readonly events: TracingEvents,
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     this.queue.spans -= spans.length;
     this.inner.export(spans, (result) => {
       if (result.code === ExportResultCode.SUCCESS) {
-        this.deps.onSpans('exported', spans.length);
+        this.events.onSpans('exported', spans.length);
       } else {
-        this.deps.onSpans('failed', spans.length);
-        this.deps.onExportError(result.error?.message ?? 'export failed');
+        this.events.onSpans('failed', spans.length);
+        this.events.onExportError(result.error?.message ?? 'export failed');
       }
       resultCallback(result);
     });
@@ -272,23 +272,23 @@ export class OtelTracing implements Tracing {
   private readonly provider: TracerProvider;
   private readonly tracer: Tracer;
 
-  constructor(readonly config: TracingConfig, deps: TracingDeps) {
+  constructor(readonly config: TracingConfig, version: string, events: TracingEvents) {
     // At most two exports in flight: with a collector that hangs, each is cut off after exportTimeoutMs.
     const otlp = new OTLPTraceExporter({ url: config.endpoint, timeoutMillis: config.exportTimeoutMs, concurrencyLimit: 2 });
     const queue: QueueCount = { spans: 0 };
     const batches = new BatchSpanProcessor({
-      exporter: new CountingExporter(otlp, queue, deps),
+      exporter: new CountingExporter(otlp, queue, events),
       maxQueueSize: config.maxQueueSize,
       maxExportBatchSize: config.maxExportBatchSize,
       scheduledDelayMillis: config.exportIntervalMs,
       exportTimeoutMillis: config.exportTimeoutMs,
     });
     this.provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': deps.version }),
+      resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.version': version }),
       sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
-      spanProcessors: [new CountingProcessor(batches, queue, config.maxQueueSize, deps.onSpans)],
+      spanProcessors: [new CountingProcessor(batches, queue, config.maxQueueSize, events.onSpans)],
     });
-    this.tracer = this.provider.getTracer('wallaroo-gateway', deps.version);
+    this.tracer = this.provider.getTracer('wallaroo-gateway', version);
   }
 
   /** The request span (a child of the caller's traceparent when it sent one), and the request's trace. */

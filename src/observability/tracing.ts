@@ -20,7 +20,10 @@
 // every call is a no-op on a shared object; a caller's traceparent then still reaches Wallaroo (unsampled:
 // naming the gateway's request span; off: untouched).
 import type { AttributeValue } from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import type { TracingConfig } from '../config/types.ts';
+import { oncePer } from '../http/once-per.ts';
+import type { GatewayMetrics } from './metrics.ts';
 
 export type PhaseName = 'rate_limit' | 'admission' | 'body_read' | 'token' | 'discovery' | 'conversion' | 'batch_wait' | 'upstream';
 
@@ -66,12 +69,16 @@ export interface ActiveTrace extends RequestTrace {
 
 export type SpanOutcome = 'exported' | 'failed' | 'dropped';
 
+/** What the exporter side reports to: span counts (wallaroo_gateway_trace_spans_total) and export failures. */
+export interface TracingEvents {
+  onSpans(outcome: SpanOutcome, count: number): void;
+  onExportError(reason: string): void;
+}
+
 export interface TracingDeps {
   version: string;
-  /** Counts spans by what became of them (wallaroo_gateway_trace_spans_total). */
-  onSpans(outcome: SpanOutcome, count: number): void;
-  /** An export failed (throttled by the caller). */
-  onExportError(reason: string): void;
+  metrics: Pick<GatewayMetrics, 'traceSpans'>;
+  logger: Logger;
 }
 
 /** What the gateway tells about a request when its span starts. */
@@ -118,9 +125,21 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/** A collector outage is logged once a minute, not once per batch. */
+const EXPORT_ERROR_LOG_INTERVAL_MS = 60_000;
+
 /** The tracer when `tracing.enabled`, else null; the OpenTelemetry SDK is loaded only then. */
 export async function createTracing(config: TracingConfig, deps: TracingDeps): Promise<Tracing | null> {
   if (!config.enabled) return null;
+  const { metrics, logger } = deps;
+  // Series exist from the start, so dashboards and alerts see zeros rather than gaps.
+  for (const outcome of ['exported', 'failed', 'dropped'] as const) metrics.traceSpans.inc({ outcome }, 0);
+  const shouldLog = oncePer(EXPORT_ERROR_LOG_INTERVAL_MS);
   const { OtelTracing } = await import('./otel-tracing.ts');
-  return new OtelTracing(config, deps);
+  return new OtelTracing(config, deps.version, {
+    onSpans: (outcome, count) => metrics.traceSpans.inc({ outcome }, count),
+    onExportError: (reason) => {
+      if (shouldLog()) logger.warn({ reason, endpoint: config.endpoint }, 'trace export failed; spans are dropped until the collector answers');
+    },
+  });
 }

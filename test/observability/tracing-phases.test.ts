@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TracingConfig } from '../../src/config/types.ts';
+import pino from 'pino';
+import { Registry } from 'prom-client';
 import { GatewayError } from '../../src/errors.ts';
+import { createMetrics } from '../../src/observability/metrics.ts';
 import { createTracing, type Tracing, type TracingDeps } from '../../src/observability/tracing.ts';
 import { SPAN_KIND, STATUS_ERROR, useOtlpReceiver } from '../helpers/otlp.ts';
 
 const CONFIG: Omit<TracingConfig, 'endpoint'> = {
   enabled: true, serviceName: 'phases-test', sampleRatio: 1, maxQueueSize: 64, maxExportBatchSize: 64, exportIntervalMs: 10, exportTimeoutMs: 5_000,
 };
-const DEPS: TracingDeps = { version: '9.9.9', onSpans: () => undefined, onExportError: () => undefined };
+const DEPS: TracingDeps = { version: '9.9.9', metrics: createMetrics(new Registry(), { defaultMetrics: false }), logger: pino({ level: 'silent' }) };
 
 async function tracingTo(endpoint: string): Promise<Tracing> {
   const tracing = await createTracing({ ...CONFIG, endpoint }, DEPS);
