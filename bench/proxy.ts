@@ -1,5 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -48,8 +50,22 @@ export interface ProxyBenchResult {
   addedLatencyAt1000: { p50Ms: number; p99Ms: number } | null;
   steadyState: { tokenCalls: number; mlopsCalls: number };
   memory: { rssAfterLoadMb: number; rssBefore200MbMb: number; rssPeakDuring200MbMb: number; uploadStatus: number };
+  /** Gateway CPU time per request (microseconds, median round) with tracing off, at 1% and at 100% sampling. */
+  tracingCpu: TracingCpuResult;
   targetsMet: Record<string, boolean>;
 }
+
+export interface TracingCpuResult {
+  requests: number;
+  cpuMicrosPerRequest: Record<string, number>;
+  /** Added CPU per request over tracing off, in microseconds. */
+  addedMicros: Record<string, number>;
+  /** wallaroo_gateway_trace_spans_total per gateway at the end: a dropped span costs less than an exported one. */
+  spans: Record<string, Record<string, number>>;
+}
+
+/** Alternating rounds for the CPU figures: more than the latency rounds, as a shared machine is noisy. */
+const CPU_ROUNDS = 5;
 
 // A 1.2 KB pandas-records body: three ccfraud rows.
 const ROW = { tensor: Array.from({ length: 29 }, (_, i) => Math.round(Math.cos(i) * 1e8) / 1e8) };
@@ -89,7 +105,8 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // Up to about 30 s: a gateway starting on a busy shared core can take 10.
+  for (let i = 0; i < 600; i++) {
     try {
       const response = await request(url);
       await response.body.dump();
@@ -214,8 +231,8 @@ http {
   return { child, port };
 }
 
-async function startGateway(upstreamPort: number, work: string): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
-  const dir = join(work, 'gateway');
+async function startGateway(upstreamPort: number, work: string, name = 'gateway', extraConfig: string[] = []): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+  const dir = join(work, name);
   mkdirSync(dir);
   const port = await freePort();
   writeFileSync(join(dir, 'gateway.yaml'), [
@@ -223,6 +240,7 @@ async function startGateway(upstreamPort: number, work: string): Promise<{ child
     `wallaroo: { url: "http://127.0.0.1:${upstreamPort}", auth: { clientSecret: bench } }`,
     'pipelines: [{ name: ccfraud, workspace: demo, maxConcurrency: 256 }]',
     'logging: { level: info }',
+    ...extraConfig,
   ].join('\n'));
   // Logs go where production would send them: a file descriptor the gateway writes to (here /dev/null).
   const [file, ...args] = pinned([process.execPath, 'dist/main.js', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
@@ -263,6 +281,64 @@ async function streamLargeBody(gatewayPort: number, pid: number, megabytes: numb
   return { before, peak, status: response.statusCode };
 }
 
+/** User + system CPU time of a process, in microseconds (from /proc: clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * The gateway's CPU time per request with tracing off, at 1% and at 100% sampling, spans exported to an
+ * OTLP/HTTP sink in this process (on the load generator's CPU). Three gateways run at once and are loaded in
+ * turn over alternating rounds; each round's CPU time is read from /proc, divided by the answers served.
+ */
+async function benchTracingCpu(upstreamPort: number, work: string, children: ChildProcess[]): Promise<TracingCpuResult> {
+  const sink = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
+  try {
+    const variants: Array<{ name: string; config: string[] }> = [
+      { name: 'tracing off', config: [] },
+      { name: 'tracing 1%', config: [`tracing: { enabled: true, endpoint: "${endpoint}", sampleRatio: 0.01, exportIntervalMs: 1000 }`] },
+      { name: 'tracing 100%', config: [`tracing: { enabled: true, endpoint: "${endpoint}", sampleRatio: 1, exportIntervalMs: 1000 }`] },
+    ];
+    const gateways = [];
+    for (const [i, variant] of variants.entries()) {
+      const gateway = await startGateway(upstreamPort, work, `gateway-cpu-${i}`, variant.config);
+      children.push(gateway.child);
+      gateways.push({ ...variant, gateway, url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer` });
+    }
+    for (const { url } of gateways) await load(url, 2); // warm-up
+    const rounds = new Map<string, number[]>(variants.map(({ name }) => [name, []]));
+    let requests = 0;
+    for (let round = 0; round < CPU_ROUNDS; round++) {
+      for (const { name, gateway, url } of gateways) {
+        const before = cpuMicros(gateway.child.pid!);
+        const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: SATURATION_SECONDS, headers: { 'content-type': 'application/json; format=pandas-records' }, body: BODY });
+        const answered = result['2xx'];
+        rounds.get(name)!.push((cpuMicros(gateway.child.pid!) - before) / Math.max(1, answered));
+        requests += answered;
+      }
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const cpuMicrosPerRequest = Object.fromEntries([...rounds].map(([name, values]) => [name, Math.round(median(values))]));
+    const off = cpuMicrosPerRequest['tracing off']!;
+    const addedMicros = Object.fromEntries(Object.entries(cpuMicrosPerRequest).filter(([name]) => name !== 'tracing off').map(([name, value]) => [name, value - off]));
+    const spans: TracingCpuResult['spans'] = {};
+    for (const { name, gateway } of gateways) {
+      const text = await (await request(`http://127.0.0.1:${gateway.port}/metrics`)).body.text();
+      spans[name] = Object.fromEntries([...text.matchAll(/^wallaroo_gateway_trace_spans_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    }
+    return { requests, cpuMicrosPerRequest, addedMicros, spans };
+  } finally {
+    sink.closeAllConnections();
+    await new Promise((resolve) => sink.close(resolve));
+  }
+}
+
 const SERVERS = 'bench/.build/servers';
 
 /**
@@ -284,6 +360,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   const targets: TargetResult[] = [];
   let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
   let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
+  let tracingCpu: TracingCpuResult = { requests: 0, cpuMicrosPerRequest: {}, addedMicros: {}, spans: {} };
   const work = mkdtempSync(join(tmpdir(), 'bench-proxy-')); // configs, nginx's temp paths; removed at the end
   try {
     // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
@@ -321,6 +398,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const rssAfterLoad = rssMb(gateway.child.pid!);
     const upload = await streamLargeBody(gateway.port, gateway.child.pid!, 200);
     memory = { rssAfterLoadMb: rssAfterLoad, rssBefore200MbMb: upload.before, rssPeakDuring200MbMb: upload.peak, uploadStatus: upload.status };
+    tracingCpu = await benchTracingCpu(upstream.port, work, children);
   } finally {
     await Promise.all([...children, upstream.child].map(stop));
     rmSync(work, { recursive: true, force: true });
@@ -347,6 +425,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     addedLatencyAt1000,
     steadyState,
     memory,
+    tracingCpu,
     targetsMet: {
       'throughput >= 1.5x bare @fastify/http-proxy': (ratios['gateway/bare-proxy'] ?? 0) >= 1.5,
       'throughput >= 0.9x minimal forwarder': (ratios['gateway/minimal-forwarder'] ?? 0) >= 0.9,
@@ -356,6 +435,21 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
       'RSS flat while 200 MB streams through (< +64 MB)': memory.rssPeakDuring200MbMb - memory.rssBefore200MbMb < 64,
     },
   };
+}
+
+/** `npm run bench tracing`: only the tracing CPU figures (the upstream stub and three gateways). */
+export async function benchTracing(): Promise<TracingCpuResult> {
+  if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  buildAll();
+  const upstream = await startServer([process.execPath, `${SERVERS}/upstream.js`]);
+  const children: ChildProcess[] = [upstream.child];
+  const work = mkdtempSync(join(tmpdir(), 'bench-tracing-'));
+  try {
+    return await benchTracingCpu(upstream.port, work, children);
+  } finally {
+    await Promise.all(children.map(stop));
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 export function printProxies(result: ProxyBenchResult): void {
@@ -375,5 +469,11 @@ export function printProxies(result: ProxyBenchResult): void {
   console.log(`  steady state: ${result.steadyState.tokenCalls} token calls, ${result.steadyState.mlopsCalls} MLOps calls`);
   const m = result.memory;
   console.log(`  gateway RSS: ${m.rssAfterLoadMb.toFixed(0)} MB after the load run; ${m.rssBefore200MbMb.toFixed(0)} -> peak ${m.rssPeakDuring200MbMb.toFixed(0)} MB while a 200 MB body streamed through (status ${m.uploadStatus})`);
+  const cpu = result.tracingCpu;
+  console.log(`  gateway CPU per request: ${Object.entries(cpu.cpuMicrosPerRequest).map(([name, us]) => `${name} ${us} us`).join(', ')}` +
+    ` (added: ${Object.entries(cpu.addedMicros).map(([name, us]) => `${name} +${us} us`).join(', ')}; ${cpu.requests} requests)`);
+  for (const [name, outcomes] of Object.entries(cpu.spans)) {
+    if (Object.keys(outcomes).length) console.log(`  ${name} spans: ${Object.entries(outcomes).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}`);
+  }
   for (const [target, met] of Object.entries(result.targetsMet)) console.log(`  target ${met ? 'met    ' : 'NOT met'}  ${target}`);
 }

@@ -90,6 +90,15 @@ export function chartValuesSchema(): Schema {
       }),
       podDisruptionBudget: object({ enabled: { type: 'boolean' }, minAvailable: { type: ['integer', 'string'] } }),
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: { type: 'string' }, labels: { type: 'object' } }),
+      grafanaDashboard: object(
+        {
+          enabled: { type: 'boolean' },
+          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          annotations: { type: 'object', additionalProperties: { type: 'string' } },
+          namespace: { type: 'string' },
+        },
+        { additionalProperties: false },
+      ),
       networkPolicy: object({
         enabled: { type: 'boolean' },
         ingressFrom: peers,

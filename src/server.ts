@@ -8,14 +8,17 @@ import { PipelineDirectory } from './discovery/directory.ts';
 import { errorBody, logGatewayError, replyWithError, toGatewayError } from './errors.ts';
 import { requestIdFrom } from './http/headers.ts';
 import { createRateLimiting, mirrorLegacyRateLimitHeaders } from './limits/rate-limit.ts';
+import { GATEWAY_VERSION } from './http/version.ts';
 import { accessLog } from './observability/access-log.ts';
-import { gatewayOpenApi } from './observability/gateway-openapi.ts';
 import { healthRoutes, metricsRoute } from './observability/health.ts';
-import { ERROR_BODY_SCHEMA } from './observability/openapi.ts';
 import { createLogger } from './observability/logger.ts';
 import { createMetrics, type GatewayMetrics } from './observability/metrics.ts';
+import { createTracing } from './observability/tracing-setup.ts';
+import { gatewayOpenApi } from './openapi/gateway-openapi.ts';
+import { ERROR_BODY_SCHEMA } from './openapi/openapi.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { createProxy } from './proxy/index.ts';
+import { registerUi } from './ui/routes.ts';
 
 // The composition root: builds each part from a validated config and registers the plugins in order. The only
 // I/O at build time is reading the TLS CA file; tokens, Redis and every other connection start when the app is
@@ -45,6 +48,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   for (const advice of configAdvice(config)) logger.warn(advice);
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry);
+  const tracing = await createTracing(config.tracing, { version: GATEWAY_VERSION, metrics, logger });
   const dispatchers = new Dispatchers(config);
   const tokens = createTokens(config, dispatchers.control, logger, {
     tokenRequest: (kind, result) => metrics.tokenRequests.inc({ kind, result }),
@@ -79,6 +83,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     requestIdHeader: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     bodyLimit: config.server.bodyLimit,
+    trustProxy: config.server.trustProxy.length > 0 ? config.server.trustProxy : false,
     return503OnClosing: false,
     // Router errors (bad URL encoding, overlong segments) never reach setErrorHandler: answer them in our format
     // too, and never echo the offending path back.
@@ -88,13 +93,14 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     },
     forceCloseConnections: 'idle',
   });
-  accessLog(app, {
+  await app.register(accessLog, {
     metrics,
+    tracing,
     pipelineOf: (request) => {
       const name = (request.params as { name?: string } | undefined)?.name;
       return name !== undefined && pipelineNames.has(name) ? name : undefined;
     },
-    onFailure: (pipeline, code, message) => proxy.tracker.noteFailure(pipeline, code, message),
+    onFailure: (pipeline, status, code, message) => proxy.tracker.noteFailure(pipeline, status, code, message),
   });
   app.addHook('onSend', (_request, reply, payload, done) => {
     // A keep-alive socket would otherwise hold shutdown until its idle timeout.
@@ -126,6 +132,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     metricsApp.addSchema({ $id: 'GatewayError', ...ERROR_BODY_SCHEMA });
     await metricsApp.register(healthRoutes, health);
   }
+  await registerUi({ config, registry, app, metricsApp, pipelines: () => proxy.tracker.runtime(), tokens: health.tokens, draining: health.draining });
 
   app.addHook('onReady', async () => {
     tokens.inference.start();
@@ -135,7 +142,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close()]);
+    await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close(), tracing?.shutdown()]);
   });
   return { app, tokens, directory, metrics, metricsApp, startDraining: () => (draining = true) };
 }

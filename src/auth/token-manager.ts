@@ -348,7 +348,7 @@ export class TokenManager {
     }
     this.failures = 0;
     this.nextAttemptAt = null;
-    this.lastError = null;
+    // lastError stays: /readyz and the status page show the last failure, with no failures in a row since.
   }
 
   private schedule(delayMs: number): void {

@@ -5,23 +5,6 @@ import { buildServer, type Gateway } from '../server.ts';
 import type { Simulator } from '../simulator/server.ts';
 import { ListenError } from './start-failure.ts';
 
-/** The demo: the embedded simulator and its pipelines, so `npm start` works on a fresh machine. */
-export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
-  return parseConfig(
-    {
-      server: { host: '127.0.0.1', port: 8080 },
-      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
-      pipelines: [
-        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
-        { name: 'summary', workspace: 'demo' },
-        // The simulator's OpenAI-compatible model: /pipelines/llm/openai/v1/{completions,chat/completions}.
-        { name: 'llm', workspace: 'demo' },
-      ],
-    },
-    env,
-  );
-}
-
 /** The chat request the demo prints as a streaming curl line. */
 export const DEMO_CHAT = { messages: [{ role: 'user', content: 'stream these words back to me' }], stream: true };
 
@@ -32,6 +15,26 @@ export const DEMO_ROW = [
   -0.1041491809, 0.3229564351, -0.7418141657, 0.0384120159, 1.0993439146, 1.2603409756, -0.1466244739,
   -1.4463212439,
 ];
+
+/** The demo's pipelines, each with the example body Swagger UI's "Try it out" sends. */
+export const DEMO_PIPELINES = [
+  { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' }, example: [{ tensor: DEMO_ROW }] },
+  { name: 'summary', workspace: 'demo', example: [{ amount: 12.5, items: 3 }, { amount: 7.25, items: 1 }] },
+  // The simulator's OpenAI-compatible model: /pipelines/llm/openai/v1/{completions,chat/completions}.
+  { name: 'llm', workspace: 'demo' },
+];
+
+/** The demo: the embedded simulator and its pipelines, so `npm start` works on a fresh machine. */
+export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  return parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 8080 },
+      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
+      pipelines: DEMO_PIPELINES,
+    },
+    env,
+  );
+}
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -138,7 +141,8 @@ export async function demoCommand(env: NodeJS.ProcessEnv, out: NodeJS.WritableSt
       `an OpenAI-compatible pipeline, streamed (Server-Sent Events):\n  curl -sN -X POST ${url}/pipelines/llm/openai/v1/chat/completions \\\n` +
       `    -H 'Content-Type: application/json' \\\n` +
       `    -d '${JSON.stringify(DEMO_CHAT)}'\n` +
-      `also: curl -s ${url}/pipelines ; curl -s ${url}/metrics\n\n`,
+      `also: curl -s ${url}/pipelines ; curl -s ${url}/metrics\n` +
+      `status page: ${url}/   API docs with "Try it out": ${url}/docs/\n\n`,
   );
   drainOnSignals(running);
 }

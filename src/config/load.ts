@@ -1,4 +1,5 @@
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
@@ -15,7 +16,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
+export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -76,7 +77,23 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     maxQueue: raw.maxQueue,
     maxRetries: raw.maxRetries,
     circuitBreaker: raw.circuitBreaker,
+    example: raw.example,
   };
+}
+
+/** Names proxy-addr (Fastify's trustProxy) accepts besides addresses and CIDRs. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, an address/prefix, or one of proxy-addr's names; else a problem message. */
+function trustProxyProblem(entry: string): string | null {
+  if (TRUST_PROXY_NAMES.has(entry)) return null;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return `${JSON.stringify(entry)} is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal`;
+  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))) {
+    return `${JSON.stringify(entry)} has a prefix length out of range`;
+  }
+  return null;
 }
 
 /** Validates an already-parsed config tree. `baseDir` resolves relative secret file paths. */
@@ -137,6 +154,16 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     const from = port === raw.server.port ? 'server.port' : 'PORT';
     problems.push({ path: 'metrics.port', message: `${metricsPort} is also ${from}: the metrics listener (${metricsHost}) and the traffic listener (${raw.server.host}) cannot share it` });
   }
+  raw.server.trustProxy.forEach((entry, i) => {
+    const problem = trustProxyProblem(entry);
+    if (problem) problems.push({ path: `server.trustProxy[${i}]`, message: problem });
+  });
+  if (raw.ui.enabled && raw.ui.port === 'metrics' && raw.metrics.port === null) {
+    problems.push({ path: 'ui.port', message: 'is metrics, but metrics.port is not set (the status page would have no listener)' });
+  }
+  if (raw.tracing.maxExportBatchSize > raw.tracing.maxQueueSize) {
+    problems.push({ path: 'tracing.maxExportBatchSize', message: `must not exceed tracing.maxQueueSize (${raw.tracing.maxQueueSize})` });
+  }
 
   if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
 
@@ -154,6 +181,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       drainDelayMs: raw.server.drainDelayMs,
       bufferBudget: parseSize(raw.server.bufferBudget),
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
+      trustProxy: raw.server.trustProxy,
     },
     wallaroo: {
       url: base,
@@ -185,6 +213,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     },
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
+    ui: { enabled: raw.ui.enabled, port: raw.ui.port },
+    tracing: { ...raw.tracing },
   };
 }
 

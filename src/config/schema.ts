@@ -46,6 +46,8 @@ const PipelineSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    // A pandas-records body shown (and sent by "Try it out") in the pipeline's OpenAPI document and Swagger UI.
+    example: Nullable(Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -63,6 +65,8 @@ export const ConfigSchema = Type.Object(
       // Bytes all requests together may hold in memory (bodies kept for replay or conversion, answers read whole).
       bufferBudget: Type.Union([Size], { default: '256MiB' }),
       maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1_000 }),
+      // Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback/linklocal/uniquelocal).
+      trustProxy: Type.Array(NonEmpty, { default: [] }),
     }),
     wallaroo: Type.Object(
       {
@@ -123,6 +127,20 @@ export const ConfigSchema = Type.Object(
     metrics: closed({
       port: Nullable(Type.Integer({ minimum: 0, maximum: 65535 })),
       host: Type.String({ default: '0.0.0.0' }),
+    }),
+    ui: closed({
+      enabled: Type.Boolean({ default: true }),
+      port: Type.Union([Type.Literal('main'), Type.Literal('metrics')], { default: 'main' }),
+    }),
+    tracing: closed({
+      enabled: Type.Boolean({ default: false }),
+      endpoint: Type.String({ pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:4318/v1/traces' }),
+      serviceName: Type.String({ minLength: 1, default: 'wallaroo-gateway' }),
+      sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+      maxQueueSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 2048 }),
+      maxExportBatchSize: Type.Integer({ minimum: 1, default: 512 }),
+      exportIntervalMs: Type.Integer({ minimum: 1, default: 5_000 }),
+      exportTimeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
     }),
   },
   { additionalProperties: false },

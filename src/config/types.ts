@@ -23,6 +23,21 @@ export interface PipelineConfig {
   /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
   maxRetries: number;
   circuitBreaker: { failureThreshold: number; cooldownMs: number };
+  /** A pandas-records body for the OpenAPI document and Swagger UI's "Try it out"; null: one derived from inputSchema. */
+  example: Array<Record<string, unknown>> | null;
+}
+
+export interface TracingConfig {
+  enabled: boolean;
+  /** OTLP/HTTP (protobuf) traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+  endpoint: string;
+  serviceName: string;
+  /** Share of new traces recorded (0..1); a caller's sampled flag is followed. */
+  sampleRatio: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  exportIntervalMs: number;
+  exportTimeoutMs: number;
 }
 
 export interface GatewayConfig {
@@ -35,6 +50,8 @@ export interface GatewayConfig {
     drainDelayMs: number;
     bufferBudget: number;
     maxEventLoopDelayMs: number;
+    /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy); empty: the socket's peer is the client. */
+    trustProxy: string[];
   };
   wallaroo: {
     url: string;
@@ -56,4 +73,7 @@ export interface GatewayConfig {
   };
   logging: { level: string };
   metrics: { port: number | null; host: string };
+  /** The status page (GET /, GET /status.json) and Swagger UI (GET /docs). */
+  ui: { enabled: boolean; port: 'main' | 'metrics' };
+  tracing: TracingConfig;
 }

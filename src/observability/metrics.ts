@@ -7,10 +7,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 
  */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+export const METRIC_PREFIX = 'wallaroo_gateway_';
+
 export const CIRCUIT_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const;
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
-  const prefix = 'wallaroo_gateway_';
+  const prefix = METRIC_PREFIX;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -29,6 +31,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     streamFirstByte: new Histogram({ name: `${prefix}stream_first_byte_seconds`, help: 'Time from request to the first byte of a streamed (SSE) answer.', labelNames: ['pipeline'] as const, buckets: DURATION_BUCKETS, registers }),
     llmTokens: new Counter({ name: `${prefix}llm_tokens_total`, help: "Prompt and completion tokens from OpenAI-compatible answers' usage.", labelNames: ['pipeline', 'kind'] as const, registers }),
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests in flight per pipeline.', labelNames: ['pipeline'] as const, registers }),
+    traceSpans: new Counter({ name: `${prefix}trace_spans_total`, help: 'Trace spans by outcome: exported, failed (the collector refused or was unreachable), dropped (export queue full).', labelNames: ['outcome'] as const, registers }),
   };
 }
 

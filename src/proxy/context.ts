@@ -3,6 +3,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import { type Bounds, callerGone, deadlinePassed } from '../http/deadline.ts';
 import type { BufferReservation } from '../limits/buffer-budget.ts';
 import type { RequestStats } from '../observability/request-stats.ts';
+import type { ActiveTrace } from '../observability/tracing.ts';
 
 export type { RequestStats } from '../observability/request-stats.ts';
 
@@ -21,6 +22,8 @@ export class RequestContext implements Bounds {
   constructor(
     readonly pipeline: PipelineConfig,
     readonly stats: RequestStats,
+    /** The request's trace (a no-op when tracing is off): phases and the upstream call report to it. */
+    readonly trace: ActiveTrace,
     reply: FastifyReply,
   ) {
     this.signal = this.controller.signal;

@@ -3,7 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import { pipelineOpenApiYaml } from '../observability/openapi.ts';
+import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
 import { RequestContext } from './context.ts';
 import type { InferenceRoute } from './inference.ts';
 import type { OpenAiEndpoint, OpenAiRoute } from './openai.ts';
@@ -45,7 +45,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
   const contextFor = (request: FastifyRequest, reply: FastifyReply): RequestContext => {
     const pipeline = pipelineFor(pipelines, request);
     options.track(pipeline, reply);
-    return new RequestContext(pipeline, request.stats, reply);
+    return new RequestContext(pipeline, request.stats, request.trace, reply);
   };
 
   const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
@@ -85,7 +85,10 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
                   inflight: { type: 'integer' },
                   queued: { type: 'integer' },
                   lastDiscoveryError: lastError,
-                  lastUpstreamError: lastError,
+                  lastUpstreamError: {
+                    type: ['object', 'null'],
+                    properties: { code: { type: ['string', 'null'] }, message: { type: 'string' }, at: { type: 'string' }, status: { type: 'integer' } },
+                  },
                 },
               },
             },

@@ -14,6 +14,15 @@ export interface LastError {
   at: string;
 }
 
+/** The last failed answer of a pipeline: the gateway's code (null: Wallaroo's own error passed on). */
+export interface LastFailure {
+  /** Epoch milliseconds. */
+  at: number;
+  status: number;
+  code: string | null;
+  message: string;
+}
+
 export interface PipelineStatus {
   name: string;
   workspace: string | number | null;
@@ -25,12 +34,27 @@ export interface PipelineStatus {
   inflight: number;
   queued: number;
   lastDiscoveryError: LastError | null;
-  lastUpstreamError: LastError | null;
+  /** The last failed answer (code null: Wallaroo's own error passed on). */
+  lastUpstreamError: { code: string | null; message: string; at: string; status: number } | null;
+}
+
+/** What the status page reads of a pipeline (ui/status-source.ts PipelineRuntime). */
+export interface PipelineRuntime {
+  name: string;
+  urlHost: string | null;
+  cacheAgeSeconds: number | null;
+  breaker: CircuitState;
+  inflight: number;
+  /** Concurrency slots taken (calls to Wallaroo under way). */
+  active: number;
+  queued: number;
+  lastError: LastFailure | null;
+  batching: Record<string, number> | null;
 }
 
 interface Tracked {
   inflight: number;
-  lastUpstreamError: LastError | null;
+  lastFailure: LastFailure | null;
 }
 
 export class PipelineTracker {
@@ -43,7 +67,7 @@ export class PipelineTracker {
     private readonly inflightGauge: Gauge<'pipeline'>,
   ) {
     for (const pipeline of pipelines) {
-      this.tracked.set(pipeline.name, { inflight: 0, lastUpstreamError: null });
+      this.tracked.set(pipeline.name, { inflight: 0, lastFailure: null });
       inflightGauge.set({ pipeline: pipeline.name }, 0); // series exist from the start: zeros, not gaps
     }
   }
@@ -60,9 +84,28 @@ export class PipelineTracker {
     });
   }
 
-  noteFailure(pipeline: string, code: string, message: string): void {
+  noteFailure(pipeline: string, status: number, code: string | null, message: string): void {
     const tracked = this.tracked.get(pipeline);
-    if (tracked) tracked.lastUpstreamError = { code, message: message.slice(0, 300), at: new Date().toISOString() };
+    if (tracked) tracked.lastFailure = { at: Date.now(), status, code, message: message.slice(0, 300) };
+  }
+
+  runtime(): PipelineRuntime[] {
+    return this.pipelines.map((p) => {
+      const resolved = this.directory.describe(p.name);
+      const gate = this.gateFor(p);
+      const tracked = this.tracked.get(p.name);
+      return {
+        name: p.name,
+        urlHost: resolved.host,
+        cacheAgeSeconds: resolved.ageSeconds,
+        breaker: gate.breaker.state,
+        inflight: tracked?.inflight ?? 0,
+        active: gate.concurrency.inFlight,
+        queued: gate.concurrency.queued,
+        lastError: tracked?.lastFailure ?? null,
+        batching: null,
+      };
+    });
   }
 
   status(): PipelineStatus[] {
@@ -81,8 +124,12 @@ export class PipelineTracker {
         inflight: tracked?.inflight ?? 0,
         queued: gate.concurrency.queued,
         lastDiscoveryError: resolved.lastError,
-        lastUpstreamError: tracked?.lastUpstreamError ?? null,
+        lastUpstreamError: failureForListing(tracked?.lastFailure ?? null),
       };
     });
   }
+}
+
+function failureForListing(failure: LastFailure | null): PipelineStatus['lastUpstreamError'] {
+  return failure && { code: failure.code, message: failure.message, at: new Date(failure.at).toISOString(), status: failure.status };
 }

@@ -186,6 +186,8 @@ export class UpstreamClient {
       accept: call.accept,
       contentLength: Buffer.isBuffer(payload) ? payload.length : undefined,
     });
+    const span = ctx.trace.startUpstream(url);
+    span.inject(headers);
     const started = performance.now();
     try {
       const response = await this.deps.dispatcherFor(pipeline).request({
@@ -203,8 +205,10 @@ export class UpstreamClient {
       stats.upstreamMs = (stats.upstreamMs ?? 0) + ms;
       stats.upstreamStatus = response.statusCode;
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: String(response.statusCode) }, ms / 1000);
+      span.set('http.response.status_code', response.statusCode).end();
       return response;
     } catch (error) {
+      span.end(error);
       const failure = this.blame(ctx, call, error);
       if (!isCallerGone(failure) && failure.code !== 'GW_REQUEST_TIMEOUT') {
         this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);

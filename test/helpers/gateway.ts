@@ -98,3 +98,9 @@ export async function startGateway(t: TestContext | null, raw: RawConfig, env: R
     close,
   };
 }
+
+/**
+ * `server` settings for tests that are not about load shedding: on a saturated test machine a start-up stall
+ * of a second reads as event-loop delay, and the first requests would be shed (503 GW_OVERLOADED).
+ */
+export const SERVER_WITHOUT_SHEDDING = { maxEventLoopDelayMs: 0 } as const;

@@ -16,7 +16,9 @@ test('with metrics.port set, /healthz and /readyz answer on the metrics listener
   assert.equal(health.status, 200);
   assert.deepEqual(health.json(), { status: 'ok' });
   assert.equal(await readyStatus(admin, 100, 50), 200);
-  assert.deepEqual((await call(`${admin}/readyz`)).json(), { status: 'ready' });
+  const ready = (await call(`${admin}/readyz`)).json<{ status: string; tokens: Array<{ kind: string; valid: boolean }> }>();
+  assert.equal(ready.status, 'ready');
+  assert.deepEqual(ready.tokens.map((token) => [token.kind, token.valid]), [['inference', true]]);
 
   // Only the probes and /metrics: no inference on the admin port.
   assert.equal((await call(`${admin}/pipelines`)).status, 404);
@@ -24,6 +26,6 @@ test('with metrics.port set, /healthz and /readyz answer on the metrics listener
   gw.gateway.startDraining();
   const draining = await call(`${admin}/readyz`);
   assert.equal(draining.status, 503);
-  assert.deepEqual(draining.json(), { statusCode: 503, code: 'GW_DRAINING', error: 'Service Unavailable', message: 'the gateway is draining' });
+  assert.deepEqual(draining.json(), { statusCode: 503, code: 'GW_DRAINING', error: 'Service Unavailable', message: 'the gateway is draining: finishing requests before it stops' });
   assert.equal((await call(`${gw.url}/readyz`)).status, 503, 'the traffic port agrees');
 });
