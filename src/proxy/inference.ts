@@ -61,7 +61,7 @@ export async function callWithSlot(
   gate: AdmissionGate,
   call: (slot: PipelineSlot) => Promise<UpstreamAnswer>,
 ): Promise<{ slot: PipelineSlot; response: UpstreamAnswer }> {
-  const slot = await gate.slot(ctx);
+  const slot = await ctx.trace.phase('admission', () => gate.slot(ctx));
   reply.raw.once('close', slot.release); // a streamed answer outlives the handler
   try {
     const response = await judgeAnswer(ctx, slot, await call(slot));
@@ -92,12 +92,12 @@ export class InferenceRoute {
       if (encoding !== undefined && encoding !== 'identity') {
         throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `a body sent with Content-Encoding ${JSON.stringify(encoding)} cannot be converted; send it uncompressed`);
       }
-      const raw = await readBody(request.raw, limits, declared);
+      const raw = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = raw.length;
       body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx);
       ctx.reservation.growTo(raw.length + body.length);
     } else if (declared !== null && declared <= deps.replayLimit) {
-      body = await readBody(request.raw, limits, declared);
+      body = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = body.length;
     } else {
       body = new MeteredBody(request.raw, limits, deps.replayLimit);
@@ -157,7 +157,15 @@ export class InferenceRoute {
 
   private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext): Buffer {
     const started = performance.now();
-    const value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name) });
+    const span = ctx.trace.startPhase('conversion').set('wallaroo_gateway.conversion', `${from}->${to}`);
+    let value: Buffer;
+    try {
+      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name) });
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+    span.end();
     const ms = performance.now() - started;
     ctx.stats.conversionMs = (ctx.stats.conversionMs ?? 0) + ms;
     this.deps.metrics.conversionDuration.observe({ direction: `${from}->${to}` }, ms / 1000);

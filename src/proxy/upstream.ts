@@ -106,8 +106,8 @@ export class UpstreamClient {
     if (known && this.deps.tokens.peek()) return known;
     // The token first: discovery needs one too, and a caller that runs out of time waiting for the identity
     // provider should hear about the token, not about discovery.
-    await this.deps.tokens.get(ctx);
-    return known ?? this.deps.directory.resolve(ctx.pipeline, ctx);
+    if (!this.deps.tokens.peek()) await ctx.trace.phase('token', () => this.deps.tokens.get(ctx));
+    return known ?? ctx.trace.phase('discovery', () => this.deps.directory.resolve(ctx.pipeline, ctx));
   }
 
   /** Sends to `target` (from `prepare`), with the replays and retries above. */

@@ -5,6 +5,7 @@ import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpe
 import { infer } from '../helpers/http.ts';
 import { SPAN_KIND, useOtlpReceiver } from '../helpers/otlp.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const CALLER_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
@@ -18,6 +19,7 @@ test("tracing: the caller's trace continues through a request span and an upstre
     tracing: { enabled: true, endpoint: receiver.url, serviceName: 'gateway-under-test', exportIntervalMs: 20 },
     logging: { level: 'info' },
   }));
+  await waitFor(() => gw.gateway.tokens.inference.hasValidToken(), 'the first token');
   const body = ccfraudBody(2);
   const answer = await infer(gw.url, 'ccfraud', body, {
     traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`,
@@ -27,9 +29,13 @@ test("tracing: the caller's trace continues through a request span and an upstre
   });
   assert.equal(answer.status, 200);
 
-  const spans = await receiver.waitFor((all) => all.some((s) => s.kind === SPAN_KIND.server) && all.some((s) => s.name === 'upstream'));
-  assert.equal(spans.length, 2, spans.map((s) => s.name).join(', '));
-  assert.deepEqual(receiver.contentTypes, ['application/x-protobuf']);
+  const spans = await receiver.waitFor((all) => all.some((s) => s.kind === SPAN_KIND.server) && all.some((s) => s.name === 'upstream') && all.length >= 5);
+  // The request span and its phases: discovery (the first request resolves the URL), the body read, the wait for
+  // a concurrency slot, and the call to Wallaroo. The token was already held, so no token phase.
+  assert.deepEqual(spans.map((s) => s.name).filter((name) => !name.startsWith('POST ')).sort(), ['admission', 'body_read', 'discovery', 'upstream']);
+  const requestSpan = spans.find((s) => s.kind === SPAN_KIND.server)!;
+  for (const span of spans) if (span !== requestSpan) assert.equal(span.parentSpanId, requestSpan.spanId, `${span.name} is a child of the request span`);
+  assert.ok(receiver.contentTypes.length > 0 && receiver.contentTypes.every((type) => type === 'application/x-protobuf'), receiver.contentTypes.join(', '));
   const request = spans.find((s) => s.kind === SPAN_KIND.server)!;
   const upstream = spans.find((s) => s.name === 'upstream')!;
 
