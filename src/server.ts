@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
+import { createCallers } from './callers/index.ts';
 import { readSecret } from './config/secrets.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { parseInputSchema } from './convert/arrow-types.ts';
@@ -102,6 +103,14 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     },
     (pipeline, seconds) => metrics.streamFirstByte.observe({ pipeline }, seconds),
   );
+  const callers = createCallers(config, logger, {
+    refused: (request, pipeline, reason) => {
+      if (pipeline !== null) request.stats.pipeline = pipeline;
+      metrics.callerRefusals.inc({ pipeline: pipeline ?? '', reason });
+    },
+    keyFetch: (result) => metrics.callerKeyFetches.inc({ result }),
+    answered: (pipeline, caller, status) => metrics.callerRequests.inc({ pipeline, caller, status: String(status) }),
+  });
   const inflight = new Map<string, number>();
   for (const pipeline of config.pipelines) {
     // Series exist from the start, so dashboards and alerts see zeros rather than gaps.
@@ -125,9 +134,11 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
       void (reply as FastifyReply).code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
     },
     forceCloseConnections: 'idle',
+    https: callers.https, // null: plain HTTP
   });
 
   app.decorateRequest('stats', null as never);
+  app.decorateRequest('caller', null);
   // Callback-style hooks: they run on every request, and an async hook costs a promise each time.
   app.addHook('onRequest', (request, reply, done) => {
     request.stats = { route: request.routeOptions.config?.route ?? 'other' };
@@ -153,6 +164,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
         method: request.method,
         route: stats.route,
         pipeline: stats.pipeline,
+        caller: request.caller?.id,
         status: reply.statusCode,
         upstreamStatus: stats.upstreamStatus,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
@@ -192,6 +204,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     readiness: () => {
       if (draining) return { ready: false, code: 'GW_DRAINING', message: 'the gateway is draining' };
       if (!tokens.inference.hasValidToken()) return { ready: false, code: 'GW_TOKEN_UNAVAILABLE', message: 'no Wallaroo token obtained yet' };
+      if (!callers.ready()) return { ready: false, code: 'GW_CALLER_KEYS_UNAVAILABLE', message: "the token issuer's keys were not fetched yet" };
       return { ready: true };
     },
   });
@@ -203,6 +216,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     inflight,
     onInflightChange: (pipeline, count) => metrics.inflight.set({ pipeline }, count),
     breakerState: (name) => limits.get(name)?.breaker.state ?? 'closed',
+    callers: callers.plugin,
     rateLimit,
     maxEventLoopDelayMs: config.server.maxEventLoopDelayMs,
   });
@@ -214,13 +228,14 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   }
 
   app.addHook('onReady', async () => {
+    callers.start(app.server);
     tokens.inference.start();
     if (tokens.mlops !== tokens.inference) tokens.mlops.start();
   });
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await Promise.all([dispatchers.close(), metricsApp?.close(), redis?.quit().catch(() => redis.disconnect())]);
+    await Promise.all([dispatchers.close(), callers.close(), metricsApp?.close(), redis?.quit().catch(() => redis.disconnect())]);
   });
 
   return {

@@ -2,6 +2,7 @@ import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
+import { normaliseCallers } from './callers.ts';
 import { interpolateTree } from './interpolate.ts';
 import { ConfigError, type ConfigProblem, describeAjvErrors } from './problems.ts';
 import { ConfigSchema, type RawConfig, type RawPipeline } from './schema.ts';
@@ -15,7 +16,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
+export type { CallersConfig, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -59,6 +60,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     maxQueue: raw.maxQueue,
     maxRetries: raw.maxRetries,
     circuitBreaker: raw.circuitBreaker,
+    allow: null, // set by parseConfig, which knows callers.authentication
   };
 }
 
@@ -96,6 +98,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   }
 
   const pipelines = raw.pipelines.map((p, i) => normalisePipeline(p, i, origin, problems));
+  const { callers, serverTls, allowLists } = normaliseCallers(raw, baseDir, problems);
+  pipelines.forEach((p, i) => (p.allow = allowLists[i] ?? null));
   const seen = new Map<string, number>();
   pipelines.forEach((p, i) => {
     const first = seen.get(p.name);
@@ -112,8 +116,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
 
   if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
 
-  const keyBy = raw.rateLimit.keyBy === 'ip'
-    ? ({ kind: 'ip' } as const)
+  const keyBy = raw.rateLimit.keyBy === 'ip' || raw.rateLimit.keyBy === 'identity'
+    ? ({ kind: raw.rateLimit.keyBy } as const)
     : ({ kind: 'header', header: raw.rateLimit.keyBy.slice('header:'.length).toLowerCase() } as const);
 
   return {
@@ -124,6 +128,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
+      tls: serverTls,
     },
     wallaroo: {
       url: base,
@@ -152,6 +157,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       failOpen: raw.rateLimit.failOpen,
       redisTimeoutMs: raw.rateLimit.redisTimeoutMs,
     },
+    callers,
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
   };

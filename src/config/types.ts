@@ -23,10 +23,41 @@ export interface PipelineConfig {
   /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
   maxRetries: number;
   circuitBreaker: { failureThreshold: number; cooldownMs: number };
+  /** The allow list in force (the pipeline's, else callers.allow) when callers.authentication is on; else null. */
+  allow: string[] | null;
+}
+
+/** callers.kubernetes: projected service-account tokens verified locally against the issuer's keys. */
+export interface KubernetesCallersConfig {
+  issuer: string;
+  audience: string;
+  /** Where the keys come from: the issuer's OIDC discovery document (its URL here), a JWKS URL, or a mounted JWKS file. */
+  keys: { source: 'discovery'; url: string } | { source: 'url'; url: string } | { source: 'file'; path: string };
+  caFile: string | null;
+  bearerTokenFile: string | null;
+  clockSkewSeconds: number;
+  keysRefreshMs: number;
+  keysMinRefreshMs: number;
+  keysTimeoutMs: number;
+}
+
+export interface CallersConfig {
+  authentication: 'none' | 'kubernetes' | 'mtls';
+  identityMetricLabel: boolean;
+  kubernetes: KubernetesCallersConfig | null;
+  mtls: { caFile: string } | null;
 }
 
 export interface GatewayConfig {
-  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    bodyTimeoutMs: number;
+    shutdownGraceMs: number;
+    maxEventLoopDelayMs: number;
+    tls: { certFile: string; keyFile: string } | null;
+  };
   wallaroo: {
     url: string;
     origin: string;
@@ -39,11 +70,12 @@ export interface GatewayConfig {
   rateLimit: {
     store: 'memory' | 'redis';
     redisUrl: SecretRef | null;
-    keyBy: { kind: 'ip' } | { kind: 'header'; header: string };
+    keyBy: { kind: 'ip' } | { kind: 'header'; header: string } | { kind: 'identity' };
     default: RateLimitRule | null;
     failOpen: boolean;
     redisTimeoutMs: number;
   };
+  callers: CallersConfig;
   logging: { level: string };
   metrics: { port: number | null; host: string };
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig, PipelineConfig, RateLimitRule } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { oncePer } from '../http/once-per.ts';
+import type {} from '../http/caller.ts'; // request.caller
 import { firstHeader } from '../http/headers.ts';
 
 /**
@@ -60,8 +61,12 @@ function pipelineParam(request: FastifyRequest): string {
   return (request.params as { name?: string }).name ?? '';
 }
 
-/** The caller's key: IP, or the configured header (falling back to the IP when the header is absent). */
+/**
+ * The caller's key: IP, the configured header (falling back to the IP when the header is absent), or the
+ * verified identity (callers/ set it before this runs; nothing the caller writes in a header changes it).
+ */
 export function clientKey(request: FastifyRequest, keyBy: GatewayConfig['rateLimit']['keyBy']): string {
+  if (keyBy.kind === 'identity' && request.caller) return `id:${request.caller.id}`;
   if (keyBy.kind === 'header') {
     const first = firstHeader(request.headers[keyBy.header]);
     if (first) return `h:${first.slice(0, 256)}`;

@@ -4,7 +4,7 @@ import { errorBody } from '../errors.ts';
 
 export interface HealthOptions {
   /** Ready: config valid (we are running) and a token obtained, and not draining. */
-  readiness(): { ready: true } | { ready: false; code: 'GW_DRAINING' | 'GW_TOKEN_UNAVAILABLE'; message: string };
+  readiness(): { ready: true } | { ready: false; code: 'GW_DRAINING' | 'GW_TOKEN_UNAVAILABLE' | 'GW_CALLER_KEYS_UNAVAILABLE'; message: string };
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {

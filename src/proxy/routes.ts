@@ -1,6 +1,6 @@
 import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { CircuitState } from '../limits/breaker.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory } from '../discovery/directory.ts';
@@ -26,6 +26,8 @@ export interface ProxyRoutesOptions {
   inflight: Map<string, number>;
   onInflightChange(pipeline: string, count: number): void;
   breakerState(pipeline: string): CircuitState;
+  /** Identifies callers and applies allow lists (callers/), or null when callers.authentication is none. */
+  callers: FastifyPluginCallback | null;
   /** @fastify/rate-limit options for the inference routes, or null when no limit is configured. */
   rateLimit: RateLimitPluginOptions | null;
   /** Shed inference requests while the mean event-loop delay exceeds this (ms); 0 turns shedding off. */
@@ -73,7 +75,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
   app.get('/pipelines', {
     config: { route: 'pipelines' },
     schema: {
-      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count',
+      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count, allow list',
       tags: ['pipelines'],
       response: {
         200: {
@@ -92,6 +94,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
                   cacheAgeSeconds: { type: ['integer', 'null'] },
                   breaker: { type: 'string', enum: ['closed', 'open', 'half-open'] },
                   inflight: { type: 'integer' },
+                  allow: { type: ['array', 'null'], items: { type: 'string' } },
                 },
               },
             },
@@ -111,6 +114,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
         cacheAgeSeconds: resolved?.ageSeconds ?? null,
         breaker: breakerState(p.name),
         inflight: inflight.get(p.name) ?? 0,
+        allow: p.allow,
       };
     }),
   }));
@@ -131,6 +135,8 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
           Promise.reject(new GatewayError('GW_OVERLOADED', `the gateway is overloaded (event-loop delay ${Math.round(Number(delay))} ms); retry shortly`, { headers: { 'retry-after': '1' } })),
       });
     }
+    // Who is calling, before the rate limit (which may key on the identity) and before the body is read.
+    if (options.callers) await scope.register(options.callers);
     if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
 
     scope.post('/pipelines/:name/infer', {
