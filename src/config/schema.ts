@@ -121,7 +121,7 @@ export const ConfigSchema = Type.Object(
             bearerTokenFile: Nullable(NonEmpty),
             clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
             keysRefreshSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
-            keysMinRefreshSeconds: Type.Integer({ minimum: 1, maximum: 3_600, default: 30 }),
+            keysMinRefreshSeconds: Type.Integer({ minimum: 1, maximum: 3_600, default: 5 }),
             keysTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3_000 }),
           },
           { additionalProperties: false },
