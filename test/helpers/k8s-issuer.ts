@@ -29,6 +29,8 @@ export interface TokenOptions {
   issuer?: string;
   /** Sign with this key (default: the current one). */
   kid?: string;
+  /** Name this kid in the header instead of the signing key's (a token naming a key nobody has). */
+  headerKid?: string;
   /** Extra or overriding claims (applied last). */
   claims?: Record<string, unknown>;
 }
@@ -155,7 +157,7 @@ export async function startIssuer(t: TestContext | null, firstKey: SigningAlgori
         ...options.claims,
       };
       return new SignJWT(claims)
-        .setProtectedHeader({ alg: key.alg, kid: key.kid })
+        .setProtectedHeader({ alg: key.alg, kid: options.headerKid ?? key.kid })
         .sign(key.privateKey);
     },
     jwksRequests(count) {
