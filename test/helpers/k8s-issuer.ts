@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
@@ -44,6 +45,10 @@ export interface TestIssuer {
   hangJwks: boolean;
   /** While set, JWKS requests are answered with this status and no keys. */
   failJwksWith: number | null;
+  /** While set, discovery and JWKS requests without exactly this Authorization get 401 (as the API server's do). */
+  requiredAuthorization: string | null;
+  /** The Authorization of each JWKS request, in order. */
+  jwksAuthorizations: Array<string | undefined>;
   /** Adds a key, published in the JWKS and used for new tokens from now on; returns its kid. */
   addKey(alg: SigningAlgorithm): Promise<string>;
   /** Stops publishing a key (tokens signed with it no longer verify once the gateway refreshes). */
@@ -74,8 +79,15 @@ async function makeKey(alg: SigningAlgorithm): Promise<IssuerKey> {
   return { kid, alg, privateKey, publicJwk, publicPem };
 }
 
-/** An issuer on 127.0.0.1:0 with one RS256 key, closed when the test ends. */
-export async function startIssuer(t: TestContext | null, firstKey: SigningAlgorithm = 'RS256'): Promise<TestIssuer> {
+export interface IssuerOptions {
+  firstKey?: SigningAlgorithm;
+  /** Serve HTTPS with this certificate (as the API server does) rather than HTTP. */
+  tls?: { certPem: string; keyPem: string };
+}
+
+/** An issuer on 127.0.0.1:0 with one key (RS256 unless asked), closed when the test ends. */
+export async function startIssuer(t: TestContext | null, options: SigningAlgorithm | IssuerOptions = {}): Promise<TestIssuer> {
+  const { firstKey = 'RS256', tls } = typeof options === 'string' ? { firstKey: options } : options;
   const keys = new Map<string, IssuerKey>();
   const published = new Set<string>();
   let current = '';
@@ -84,8 +96,12 @@ export async function startIssuer(t: TestContext | null, firstKey: SigningAlgori
   const send = (response: ServerResponse, status: number, body: unknown) => {
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const server = createServer((request, response) => {
+  const handle = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0];
+    if (path === '/openid/v1/jwks') issuer.jwksAuthorizations.push(request.headers.authorization);
+    if (issuer.requiredAuthorization !== null && request.headers.authorization !== issuer.requiredAuthorization) {
+      return send(response, 401, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
+    }
     if (path === '/.well-known/openid-configuration') {
       issuer.counts.discovery++;
       return send(response, 200, {
@@ -111,9 +127,10 @@ export async function startIssuer(t: TestContext | null, firstKey: SigningAlgori
       return send(response, 200, { keys: [...published].map((kid) => keys.get(kid)!.publicJwk) });
     }
     send(response, 404, { error: 'not found' });
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: tls.certPem, key: tls.keyPem }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const issuer: TestIssuer = {
     url,
@@ -121,6 +138,8 @@ export async function startIssuer(t: TestContext | null, firstKey: SigningAlgori
     counts: { discovery: 0, jwks: 0 },
     hangJwks: false,
     failJwksWith: null,
+    requiredAuthorization: null,
+    jwksAuthorizations: [],
     async addKey(alg) {
       const key = await makeKey(alg);
       keys.set(key.kid, key);
