@@ -11,7 +11,7 @@ import { useTempDir } from '../helpers/temp.ts';
 const run = promisify(execFile);
 const HELM = join(ROOT, '../shared/tools/helm');
 const CHART = join(ROOT, 'helm/wallaroo-gateway');
-const SCENARIOS = ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml'];
+const SCENARIOS = ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml', 'ci/central-callers-values.yaml', 'ci/central-mtls-values.yaml'];
 
 type Manifest = Record<string, any>;
 
@@ -27,9 +27,11 @@ async function render(values: string): Promise<Manifest[]> {
 /** The gateway config from a rendered ConfigMap, checked with the real CLI (secret files mapped to temp files). */
 async function checkRenderedConfig(t: TestContext, configYaml: string): Promise<void> {
   const dir = useTempDir(t, 'gw-helm');
-  const mapped = configYaml.replace(/\/var\/run\/secrets\/wallaroo\/(\w+)/g, (_, key: string) => {
-    writeFileSync(join(dir, key), `placeholder-${key}`);
-    return join(dir, key);
+  // Every mounted file (the Secret's keys, TLS files, the service-account token and CA) becomes a temp file.
+  const mapped = configYaml.replace(/\/var\/run\/secrets\/[\w./-]+/g, (path: string) => {
+    const file = join(dir, path.replace(/\W/g, '_'));
+    writeFileSync(file, `placeholder-${path}`);
+    return file;
   });
   writeFileSync(join(dir, 'config.yaml'), mapped);
   const result = await runCli(['check-config', '--config', join(dir, 'config.yaml')]);
@@ -104,4 +106,43 @@ test('examples/sidecar-deployment.yaml: a pasteable sidecar on 127.0.0.1 with a 
 
 test('values.schema.json refuses a secret placed in config instead of the Secret', async () => {
   await assert.rejects(helm(['template', 'gw', CHART, '--set', 'config.wallaroo.auth.clientSecret=oops']), /values don't meet the specifications of the schema|clientSecret/);
+});
+
+test('caller identity: kubernetes mode mounts only a projected token and the cluster CA to read the API server keys; mtls serves HTTPS from the TLS Secret', async (t) => {
+  const callers = await render('ci/central-callers-values.yaml');
+  const pod = callers.find((m) => m.kind === 'Deployment')!.spec.template.spec;
+  assert.equal(pod.automountServiceAccountToken, false, 'no automounted token; the projected one below is the only one');
+  const projected = pod.volumes.find((v: Manifest) => v.name === 'api-server-keys').projected.sources;
+  assert.deepEqual(projected, [
+    { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+    { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+  ]);
+  assert.equal(pod.containers[0].volumeMounts.find((m: Manifest) => m.name === 'api-server-keys').mountPath, '/var/run/secrets/kubernetes.io/serviceaccount');
+  const callersConfig = callers.find((m) => m.kind === 'ConfigMap')!.data['config.yaml'] as string;
+  assert.match(callersConfig, /jwksUrl: https:\/\/kubernetes\.default\.svc\/openid\/v1\/jwks/);
+  assert.match(callersConfig, /bearerTokenFile: \/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/);
+  const egressPorts = callers.find((m) => m.kind === 'NetworkPolicy')!.spec.egress.flatMap((rule: Manifest) => rule.ports.map((p: Manifest) => p.port));
+  assert.ok(egressPorts.includes(6443), 'the API server is reachable for its keys');
+  await checkRenderedConfig(t, callersConfig);
+
+  const mtls = await render('ci/central-mtls-values.yaml');
+  const container = mtls.find((m) => m.kind === 'Deployment')!.spec.template.spec.containers[0];
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) assert.equal(container[probe].httpGet.scheme, 'HTTPS', probe);
+  const tlsMount = container.volumeMounts.find((m: Manifest) => m.name === 'tls');
+  assert.equal(tlsMount.mountPath, '/var/run/secrets/wallaroo-gateway/tls');
+  assert.equal(tlsMount.subPath, undefined, 'a directory mount, so a renewed certificate reaches the pod');
+  const mtlsConfig = mtls.find((m) => m.kind === 'ConfigMap')!.data['config.yaml'] as string;
+  assert.match(mtlsConfig, /caFile: \/var\/run\/secrets\/wallaroo-gateway\/tls\/ca\.crt/);
+  await checkRenderedConfig(t, mtlsConfig);
+});
+
+test('examples/caller-with-service-account-token.yaml: the caller mounts a projected token for the gateway audience and sends it', () => {
+  const docs = parseAllDocuments(readFileSync(join(ROOT, 'examples/caller-with-service-account-token.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
+  const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+  const source = pod.volumes.find((v: Manifest) => v.name === 'wallaroo-gateway-token').projected.sources[0].serviceAccountToken;
+  assert.equal(source.audience, 'wallaroo-gateway', 'the default callers.kubernetes.audience');
+  assert.ok(source.expirationSeconds >= 600, 'Kubernetes refuses shorter projected tokens');
+  const app = pod.containers[0];
+  assert.equal(app.volumeMounts[0].mountPath, '/var/run/secrets/wallaroo-gateway');
+  assert.match(app.args[0], /Authorization: Bearer \$\(cat \/var\/run\/secrets\/wallaroo-gateway\/token\)/);
 });
