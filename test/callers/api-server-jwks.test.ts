@@ -52,3 +52,19 @@ test('jwksUrl over https with caFile and bearerTokenFile: the CA is enforced, th
   assert.equal((await call(`${untrusting.url}/readyz`)).status, 503);
   assert.match((await call(`${untrusting.url}/metrics`)).text, /^wallaroo_gateway_caller_key_fetches_total\{result="failure"\} [1-9]\d*$/m);
 });
+
+test("discovery: the gateway's own token goes only to the configured origin, not to a jwks_uri on another one", async (t) => {
+  const simulator = await useSimulator(t);
+  const issuer = await startIssuer(t);
+  // The same server under another name: another origin as far as any client can tell.
+  issuer.discoveredJwksUri = issuer.jwksUrl.replace('127.0.0.1', 'localhost');
+  const dir = useTempDir(t, 'gw-token-scope');
+  writeFileSync(join(dir, 'token'), 'gateway-token\n');
+  const gw = await startGateway(t, simulatorConfig(simulator, {
+    callers: { authentication: 'kubernetes', kubernetes: { issuer: issuer.url, bearerTokenFile: join(dir, 'token') } },
+  }));
+  assert.equal(await readyStatus(gw.url, 100, 50), 200);
+  assert.equal((await infer(gw.url, 'summary', '[{"a":1}]', bearer(await issuer.token({ namespace: 'payments', name: 'scorer' })))).status, 200);
+  assert.deepEqual(issuer.discoveryAuthorizations, ['Bearer gateway-token']);
+  assert.deepEqual(issuer.jwksAuthorizations, [undefined]);
+});

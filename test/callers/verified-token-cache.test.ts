@@ -20,8 +20,8 @@ async function setup(skewSeconds = 30) {
     keys: { keyFor: (header, token) => (lookups++, local(header, token)) },
     now: () => nowMs,
   });
-  const sign = (claims: { sub?: string; exp: number; iat?: number }) =>
-    new SignJWT({ aud: ['wallaroo-gateway'], iss: ISSUER, iat: claims.iat ?? T0, nbf: claims.iat ?? T0, sub: claims.sub ?? 'system:serviceaccount:payments:scorer', exp: claims.exp })
+  const sign = (claims: { sub?: string; exp: number; iat?: number; aud?: string[]; iss?: string }) =>
+    new SignJWT({ aud: claims.aud ?? ['wallaroo-gateway'], iss: claims.iss ?? ISSUER, iat: claims.iat ?? T0, nbf: claims.iat ?? T0, sub: claims.sub ?? 'system:serviceaccount:payments:scorer', exp: claims.exp })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .sign(privateKey);
   return { verifier, sign, lookups: () => lookups, setNow: (seconds: number) => (nowMs = seconds * 1000) };
@@ -82,5 +82,12 @@ test('an oversized token is refused without being parsed or hashed', async () =>
   const { verifier, lookups } = await setup();
   const answer = verifier.verify('a'.repeat(MAX_TOKEN_LENGTH + 1));
   assert.deepEqual(answer, { ok: false, reason: 'unauthenticated', message: `the bearer token is longer than ${MAX_TOKEN_LENGTH} characters`, presented: true });
+  assert.equal(lookups(), 0);
+});
+
+test("a token for another audience or from another issuer is refused before any key is looked up (so it never prompts a key fetch)", async () => {
+  const { verifier, sign, lookups } = await setup();
+  assert.deepEqual(await verifier.verify(await sign({ exp: T0 + 600, aud: [ISSUER] })), { ok: false, reason: 'unauthenticated', message: "the token's audience does not include wallaroo-gateway", presented: true });
+  assert.deepEqual(await verifier.verify(await sign({ exp: T0 + 600, iss: 'https://oidc.eks.eu-west-1.amazonaws.com/id/OTHER' })), { ok: false, reason: 'unauthenticated', message: 'the token was not issued by the configured issuer', presented: true });
   assert.equal(lookups(), 0);
 });

@@ -47,8 +47,11 @@ export interface TestIssuer {
   failJwksWith: number | null;
   /** While set, discovery and JWKS requests without exactly this Authorization get 401 (as the API server's do). */
   requiredAuthorization: string | null;
-  /** The Authorization of each JWKS request, in order. */
+  /** The Authorization of each discovery and JWKS request, in order. */
+  discoveryAuthorizations: Array<string | undefined>;
   jwksAuthorizations: Array<string | undefined>;
+  /** The jwks_uri the discovery document names (default: jwksUrl). */
+  discoveredJwksUri: string | null;
   /** Adds a key, published in the JWKS and used for new tokens from now on; returns its kid. */
   addKey(alg: SigningAlgorithm): Promise<string>;
   /** Stops publishing a key (tokens signed with it no longer verify once the gateway refreshes). */
@@ -99,6 +102,7 @@ export async function startIssuer(t: TestContext | null, options: SigningAlgorit
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? '').split('?')[0];
     if (path === '/openid/v1/jwks') issuer.jwksAuthorizations.push(request.headers.authorization);
+    if (path === '/.well-known/openid-configuration') issuer.discoveryAuthorizations.push(request.headers.authorization);
     if (issuer.requiredAuthorization !== null && request.headers.authorization !== issuer.requiredAuthorization) {
       return send(response, 401, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 });
     }
@@ -106,7 +110,7 @@ export async function startIssuer(t: TestContext | null, options: SigningAlgorit
       issuer.counts.discovery++;
       return send(response, 200, {
         issuer: issuer.url,
-        jwks_uri: issuer.jwksUrl,
+        jwks_uri: issuer.discoveredJwksUri ?? issuer.jwksUrl,
         response_types_supported: ['id_token'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['ES256', 'RS256'],
@@ -139,7 +143,9 @@ export async function startIssuer(t: TestContext | null, options: SigningAlgorit
     hangJwks: false,
     failJwksWith: null,
     requiredAuthorization: null,
+    discoveryAuthorizations: [],
     jwksAuthorizations: [],
+    discoveredJwksUri: null,
     async addKey(alg) {
       const key = await makeKey(alg);
       keys.set(key.kid, key);
