@@ -27,8 +27,6 @@ export interface CallerEvents {
   keyFetch(result: 'success' | 'failure'): void;
   /** An answer to a verified caller; only with callers.identityMetricLabel (one metric series per identity). */
   answered(pipeline: string, caller: string, status: number): void;
-  /** The TLS files changed and were applied, or could not be. */
-  tlsReload?(result: 'reloaded' | 'failed'): void;
 }
 
 export interface Callers {
@@ -116,7 +114,7 @@ export function createCallers(config: GatewayConfig, logger: Logger, events: Cal
   const tlsFiles = config.server.tls
     ? { certFile: config.server.tls.certFile, keyFile: config.server.tls.keyFile, clientCaFile: callers.mtls?.caFile ?? null }
     : null;
-  const reloader = tlsFiles ? new ServerTlsReloader(tlsFiles, logger, (result) => events.tlsReload?.(result)) : null;
+  const reloader = tlsFiles ? new ServerTlsReloader(tlsFiles, logger) : null;
   const allowLists = new Map(config.pipelines.filter((p) => p.allow !== null).map((p) => [p.name, new AllowList(p.allow!)]));
 
   let identify: Identify | null = null;
@@ -163,7 +161,7 @@ export function createCallers(config: GatewayConfig, logger: Logger, events: Cal
       : `Bearer ${REALM}`;
     closeKeys = async () => {
       keys?.close();
-      await dispatcher?.close();
+      await dispatcher?.destroy(); // a key fetch still under way is of no use any more
     };
   } else if (callers.authentication === 'mtls') {
     const certificates = new ClientCertificateIdentification();

@@ -50,8 +50,6 @@ export class ServerTlsReloader {
   constructor(
     private readonly files: ServerTlsFiles,
     private readonly logger: Logger,
-    /** Called after each reload attempt that found changed files. */
-    private readonly onReload: (result: 'reloaded' | 'failed') => void = () => undefined,
   ) {}
 
   /** Watches the files' directories and applies changes to `server` (a TLS server; anything else is left alone). */
@@ -109,11 +107,9 @@ export class ServerTlsReloader {
       server.setSecureContext(options);
       this.current = serialised;
       this.logger.info({ certFile: this.files.certFile }, 'TLS certificate reloaded');
-      this.onReload('reloaded');
     } catch (error) {
       this.refused = serialised;
       this.logger.warn({ certFile: this.files.certFile, reason: (error as Error).message }, 'TLS files changed but cannot be used; keeping the previous certificate');
-      this.onReload('failed');
     } finally {
       this.reloading = false;
       if (this.again) {

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { bearer } from '../helpers/callers.ts';
+import { bearer, callersConfig } from '../helpers/callers.ts';
 import { createCa } from '../helpers/certificates.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -25,7 +25,7 @@ test('jwksUrl over https with caFile and bearerTokenFile: the CA is enforced, th
   writeFileSync(join(dir, 'ca.crt'), clusterCa.certPem);
   writeFileSync(join(dir, 'token'), 'gateway-token-1\n');
   const kubernetes = { issuer: ISSUER, jwksUrl: apiServer.jwksUrl, caFile: join(dir, 'ca.crt'), bearerTokenFile: join(dir, 'token'), keysMinRefreshSeconds: 1 };
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: { authentication: 'kubernetes', kubernetes } }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: { authentication: 'kubernetes', kubernetes } }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]', bearer(await apiServer.token({ namespace: 'payments', name: 'scorer', issuer: ISSUER })))).status, 200);
   assert.equal(apiServer.counts.discovery, 0);
@@ -45,7 +45,7 @@ test('jwksUrl over https with caFile and bearerTokenFile: the CA is enforced, th
   assert.equal(apiServer.jwksAuthorizations.at(-1), 'Bearer gateway-token-2');
 
   // The same gateway without the cluster CA does not trust the API server: no keys, so not ready and 503s.
-  const untrusting = await startGateway(t, simulatorConfig(simulator, { callers: { authentication: 'kubernetes', kubernetes: { ...kubernetes, caFile: null } } }));
+  const untrusting = await startGateway(t, callersConfig(simulator, { callers: { authentication: 'kubernetes', kubernetes: { ...kubernetes, caFile: null } } }));
   const answer = await infer(untrusting.url, 'summary', '[{"a":1}]', rotated);
   assert.equal(answer.status, 503);
   assert.equal(answer.json<{ code: string }>().code, 'GW_CALLER_KEYS_UNAVAILABLE');
@@ -60,7 +60,7 @@ test("discovery: the gateway's own token goes only to the configured origin, not
   issuer.discoveredJwksUri = issuer.jwksUrl.replace('127.0.0.1', 'localhost');
   const dir = useTempDir(t, 'gw-token-scope');
   writeFileSync(join(dir, 'token'), 'gateway-token\n');
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     callers: { authentication: 'kubernetes', kubernetes: { issuer: issuer.url, bearerTokenFile: join(dir, 'token') } },
   }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -9,7 +9,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('callers.identityMetricLabel: answers are counted per caller identity and status (never with the token) only when asked for', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     callers: kubernetesCallers(issuer, {}, { identityMetricLabel: true }),
     pipelines: [{ name: 'summary', workspace: 'demo', allow: ['payments/*'] }],
   }));

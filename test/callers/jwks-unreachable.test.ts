@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { type Answer, call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -10,7 +10,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('a hanging JWKS endpoint: a token naming a new key gets 503 GW_CALLER_KEYS_UNAVAILABLE after keysTimeoutMs; callers with known keys are served meanwhile', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'RS256');
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1, keysTimeoutMs: 500 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1, keysTimeoutMs: 500 }) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const knownKid = issuer.currentKid();
   const cached = await issuer.token({ namespace: 'payments', name: 'scorer' });
@@ -62,7 +62,7 @@ test('keys never fetched (the endpoint hangs from the start): not ready, and tok
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'RS256');
   issuer.hangJwks = true;
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer, { keysTimeoutMs: 300, keysMinRefreshSeconds: 60 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysTimeoutMs: 300, keysMinRefreshSeconds: 60 }) }));
   await issuer.jwksRequests(1);
   const ready = await call(`${gw.url}/readyz`);
   assert.equal(ready.status, 503);

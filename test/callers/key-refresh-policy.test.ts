@@ -76,6 +76,15 @@ test('a fetch that never answers is abandoned after timeoutMs even if the loader
   assert.deepEqual(state.results, ['failure']);
 });
 
+test('closing abandons a fetch under way (shutdown never waits on the issuer)', async () => {
+  const { keys, state } = harness({ timeoutMs: 60_000 });
+  state.hang = true;
+  const fetching = keys.refresh();
+  keys.close();
+  await fetching; // settles although the loader never does and the timeout is a minute away
+  assert.deepEqual(state.results, ['failure']);
+});
+
 test('a JWKS document is reduced to public signing keys, bounded in number, and refused when it has none', async () => {
   const signing = await publicJwk('s');
   assert.deepEqual(signingKeys({ keys: [signing, { ...signing, kid: 'e', use: 'enc' }, { kty: 'oct', k: 'c2VjcmV0' }, { ...signing, kid: 'p', d: 'private' }, null, 'x'] }), { keys: [signing] });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { type Answer, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -21,7 +21,7 @@ test('key rotation: a token signed by a newly published key is accepted after on
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'RS256');
   const oldKid = issuer.currentKid();
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1 }) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const oldToken = await issuer.token({ namespace: 'payments', name: 'scorer' });
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]', bearer(oldToken))).status, 200);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { bearer } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer, type TestIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -26,7 +26,7 @@ test('jwksFile: tokens verify against a mounted JWKS file, re-read when a token 
   const file = join(dir, 'jwks.json');
   await copyJwks(issuer, file);
   const fetchesByCopy = issuer.counts.jwks;
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     callers: { authentication: 'kubernetes', kubernetes: { issuer: issuer.url, jwksFile: file, keysMinRefreshSeconds: 1 } },
   }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { createCa, type IssuedCertificate } from '../helpers/certificates.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { callersConfig } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { useTempDir } from '../helpers/temp.ts';
@@ -18,7 +19,7 @@ test('mtls callers: a real TLS client with a certificate from the configured CA 
   writeFileSync(join(dir, 'tls.crt'), serverCert.certPem);
   writeFileSync(join(dir, 'tls.key'), serverCert.keyPem);
   writeFileSync(join(dir, 'ca.crt'), clusterCa.certPem);
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     server: { host: '127.0.0.1', port: 0, tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } },
     callers: { authentication: 'mtls', mtls: { caFile: join(dir, 'ca.crt') } },
     pipelines: [{ name: 'summary', workspace: 'demo', allow: ['payments/scorer', 'CN=reporting'] }],

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -10,7 +10,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('pipelines[].allow: a verified caller outside the list gets 403 GW_CALLER_FORBIDDEN before the body is read; callers.allow covers the rest; /pipelines shows each list', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     callers: kubernetesCallers(issuer, {}, { allow: ['ops/*'] }),
     pipelines: [
       { name: 'summary', workspace: 'demo', allow: ['payments/scorer', 'fraud/*'] },

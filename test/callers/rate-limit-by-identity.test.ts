@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -9,7 +9,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('rateLimit.keyBy identity: the budget follows the verified service account; new tokens and rewritten headers do not evade it', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     callers: kubernetesCallers(issuer),
     rateLimit: { keyBy: 'identity', default: { max: 3, timeWindow: '1m' } },
   }));

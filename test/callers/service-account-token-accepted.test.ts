@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -11,7 +11,7 @@ test('kubernetes callers: RS256 and ES256 service-account tokens are verified lo
   const issuer = await startIssuer(t, 'RS256');
   const rsaKid = issuer.currentKid();
   const ecKid = await issuer.addKey('ES256'); // both published, as during a Kubernetes key rotation
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200, 'ready once the Wallaroo token and the issuer keys are held');
   assert.equal(issuer.counts.discovery, 1, 'keys found through the OIDC discovery document');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { publicKeyHmacToken, startIssuer, tamperedToken, unsignedToken } from '../helpers/k8s-issuer.ts';
 import { rawExchange, statusOf } from '../helpers/raw-http.ts';
@@ -12,7 +12,7 @@ const ALGORITHMS = 'RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES51
 test('kubernetes callers: every bad credential is a 401 GW_CALLER_UNAUTHENTICATED with WWW-Authenticate, before the body is read, counted per pipeline', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'RS256');
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer, { clockSkewSeconds: 30 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { clockSkewSeconds: 30 }) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const who = { namespace: 'payments', name: 'scorer' };
   const unknownKid = await issuer.unpublishedKey('RS256');

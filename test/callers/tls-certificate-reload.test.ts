@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { connect } from 'node:tls';
 import { createCa, type IssuedCertificate } from '../helpers/certificates.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { callersConfig } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { useTempDir } from '../helpers/temp.ts';
 
@@ -51,7 +52,7 @@ test('server.tls: certificate and key are re-read when a Kubernetes Secret mount
   symlinkSync('..data/tls.crt', join(dir, 'tls.crt'));
   symlinkSync('..data/tls.key', join(dir, 'tls.key'));
 
-  const gw = await startGateway(t, simulatorConfig(simulator, {
+  const gw = await startGateway(t, callersConfig(simulator, {
     server: { host: '127.0.0.1', port: 0, tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } },
   }));
   const port = Number(new URL(gw.url).port);

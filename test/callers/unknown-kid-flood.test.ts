@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bearer, kubernetesCallers } from '../helpers/callers.ts';
-import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
+import { bearer, callersConfig, kubernetesCallers } from '../helpers/callers.ts';
+import { startGateway } from '../helpers/gateway.ts';
 import { call, infer, readyStatus } from '../helpers/http.ts';
 import { startIssuer } from '../helpers/k8s-issuer.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -9,7 +9,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('a flood of tokens naming unknown keys gets 401s and at most one JWKS fetch per keysMinRefreshSeconds', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'ES256');
-  const gw = await startGateway(t, simulatorConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1 }) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const fetchesBefore = issuer.counts.jwks;
   const forgeries = await Promise.all(Array.from({ length: 300 }, (_, i) => issuer.token({ namespace: 'payments', name: 'scorer', headerKid: `forged-${i}` })));
