@@ -3,7 +3,7 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { FastifyInstance, FastifyPluginCallback, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from '../config/types.ts';
+import type { GatewayConfig, KubernetesCallersConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { oncePer } from '../http/once-per.ts';
 import { AllowList } from './allow-list.ts';
@@ -50,33 +50,43 @@ type Identify = (request: FastifyRequest) => Identification | Promise<Identifica
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => typeof (value as Promise<T>)?.then === 'function';
 
-interface CallersPluginOptions {
+/** How one authentication mode identifies callers. */
+interface Mode {
   identify: Identify;
-  challenge(identification: Extract<Identification, { ok: false }>): string;
-  retryAfterSeconds(): number;
+  challenge(identification: Refusal): string;
+  /** The token issuer's keys (kubernetes mode); null for certificates. */
+  keys: IssuerKeys | null;
+  retryAfterSeconds: number;
+  close(): Promise<void>;
+}
+
+type Refusal = Extract<Identification, { ok: false }>;
+
+interface CallersPluginOptions {
+  mode: Mode;
   allowLists: ReadonlyMap<string, AllowList>;
   events: CallerEvents;
   identityMetricLabel: boolean;
 }
 
-function refusalError(identification: Extract<Identification, { ok: false }>, options: CallersPluginOptions): GatewayError {
+function refusalError(identification: Refusal, mode: Mode): GatewayError {
   if (identification.reason === 'keys_unavailable') {
-    return new GatewayError('GW_CALLER_KEYS_UNAVAILABLE', identification.message, { headers: { 'retry-after': String(options.retryAfterSeconds()) } });
+    return new GatewayError('GW_CALLER_KEYS_UNAVAILABLE', identification.message, { headers: { 'retry-after': String(mode.retryAfterSeconds) } });
   }
-  return new GatewayError('GW_CALLER_UNAUTHENTICATED', identification.message, { headers: { 'www-authenticate': options.challenge(identification) } });
+  return new GatewayError('GW_CALLER_UNAUTHENTICATED', identification.message, { headers: { 'www-authenticate': mode.challenge(identification) } });
 }
 
 /** The hook (and, when asked for, the per-identity metric) on the scope it is registered in (not encapsulated). */
 function callersPlugin(options: CallersPluginOptions): FastifyPluginCallback {
   return fp((scope: FastifyInstance, _options: unknown, done: (error?: Error) => void) => {
-    const { identify, allowLists, events } = options;
+    const { mode, allowLists, events } = options;
     const check: onRequestHookHandler = (request, _reply, next) => {
       const name = (request.params as { name?: string }).name;
       const pipeline = name !== undefined && allowLists.has(name) ? name : null;
       const decide = (identification: Identification) => {
         if (!identification.ok) {
           events.refused(request, pipeline, identification.reason);
-          return next(refusalError(identification, options));
+          return next(refusalError(identification, mode));
         }
         const { identity } = identification;
         request.caller = identity;
@@ -89,7 +99,7 @@ function callersPlugin(options: CallersPluginOptions): FastifyPluginCallback {
       };
       let identification: Identification | Promise<Identification>;
       try {
-        identification = identify(request);
+        identification = mode.identify(request);
       } catch (error) {
         return next(error as Error);
       }
@@ -109,6 +119,63 @@ function callersPlugin(options: CallersPluginOptions): FastifyPluginCallback {
   }, { name: 'wallaroo-gateway-callers', fastify: '5.x' });
 }
 
+function serviceAccountTokens(kubernetes: KubernetesCallersConfig, logger: Logger, events: CallerEvents): Mode {
+  const { keys: source } = kubernetes;
+  const dispatcher = source.source === 'file' ? null : keyFetchDispatcher(kubernetes);
+  const shouldLogFailure = oncePer(10_000);
+  let verifier: ServiceAccountTokenVerifier | null = null;
+  const keys = new IssuerKeys({
+    load: source.source === 'file' ? fileKeyLoader(source.path) : httpKeyLoader({ config: kubernetes, dispatcher: dispatcher! }),
+    timeoutMs: kubernetes.keysTimeoutMs,
+    minRefreshMs: kubernetes.keysMinRefreshMs,
+    refreshMs: kubernetes.keysRefreshMs,
+    onFetch: (result, error) => {
+      events.keyFetch(result);
+      if (error && shouldLogFailure()) logger.warn({ reason: error.message }, "cannot fetch the token issuer's keys; keeping those held");
+    },
+    onChange: () => {
+      logger.info('the token issuer published new keys; verified tokens are checked again');
+      verifier?.clearCache();
+    },
+  });
+  const tokens = new ServiceAccountTokenVerifier({ issuer: kubernetes.issuer, audience: kubernetes.audience, clockSkewSeconds: kubernetes.clockSkewSeconds, keys });
+  verifier = tokens;
+  const missing = `a service-account token is required (Authorization: Bearer <projected token with audience ${kubernetes.audience}>)`;
+  return {
+    identify: (request) => {
+      const header = request.headers.authorization;
+      if (header === undefined || header === '') return { ok: false, reason: 'unauthenticated', message: missing, presented: false };
+      // RFC 6750 2.1: the scheme is case-insensitive, the token is token68.
+      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
+      if (!match) return { ok: false, reason: 'unauthenticated', message: 'the Authorization header must be Bearer <token>', presented: true };
+      return tokens.verify(match[1]!);
+    },
+    // RFC 6750 3: no error code when no credential was presented.
+    challenge: (identification) => identification.presented
+      ? `Bearer ${REALM}, error="invalid_token", error_description="${quotable(identification.message)}"`
+      : `Bearer ${REALM}`,
+    keys,
+    // Nothing changes for the caller before the next fetch may be made.
+    retryAfterSeconds: Math.max(1, Math.ceil(kubernetes.keysMinRefreshMs / 1000)),
+    close: async () => {
+      keys.close();
+      await dispatcher?.destroy(); // a key fetch still under way is of no use any more
+    },
+  };
+}
+
+function clientCertificates(): Mode {
+  const certificates = new ClientCertificateIdentification();
+  return {
+    identify: (request) => certificates.identify(request.raw.socket as TLSSocket),
+    // No registered scheme names TLS client authentication; RFC 9110 11.6.1 still wants a challenge with a 401.
+    challenge: () => `ClientCertificate ${REALM}`,
+    keys: null,
+    retryAfterSeconds: 1,
+    close: async () => undefined,
+  };
+}
+
 export function createCallers(config: GatewayConfig, logger: Logger, events: CallerEvents): Callers {
   const { callers } = config;
   const tlsFiles = config.server.tls
@@ -116,79 +183,21 @@ export function createCallers(config: GatewayConfig, logger: Logger, events: Cal
     : null;
   const reloader = tlsFiles ? new ServerTlsReloader(tlsFiles, logger) : null;
   const allowLists = new Map(config.pipelines.filter((p) => p.allow !== null).map((p) => [p.name, new AllowList(p.allow!)]));
+  const mode = callers.authentication === 'kubernetes'
+    ? serviceAccountTokens(callers.kubernetes!, logger, events)
+    : callers.authentication === 'mtls' ? clientCertificates() : null;
 
-  let identify: Identify | null = null;
-  let challenge = (_identification: Extract<Identification, { ok: false }>) => `ClientCertificate ${REALM}`;
-  let keys: IssuerKeys | null = null;
-  let closeKeys = async () => undefined as void;
-
-  if (callers.authentication === 'kubernetes') {
-    const kubernetes = callers.kubernetes!;
-    const dispatcher = kubernetes.keys.source === 'file' ? null : keyFetchDispatcher(kubernetes);
-    const shouldLogFailure = oncePer(10_000);
-    let verifier: ServiceAccountTokenVerifier | null = null;
-    keys = new IssuerKeys({
-      load: dispatcher ? httpKeyLoader({ config: kubernetes, dispatcher }) : fileKeyLoader((kubernetes.keys as { path: string }).path),
-      timeoutMs: kubernetes.keysTimeoutMs,
-      minRefreshMs: kubernetes.keysMinRefreshMs,
-      refreshMs: kubernetes.keysRefreshMs,
-      onFetch: (result, error) => {
-        events.keyFetch(result);
-        if (error && shouldLogFailure()) logger.warn({ reason: error.message }, "cannot fetch the token issuer's keys; keeping those held");
-      },
-      onChange: () => {
-        logger.info('the token issuer published new keys; verified tokens are checked again');
-        verifier?.clearCache();
-      },
-    });
-    verifier = new ServiceAccountTokenVerifier({
-      issuer: kubernetes.issuer,
-      audience: kubernetes.audience,
-      clockSkewSeconds: kubernetes.clockSkewSeconds,
-      keys,
-    });
-    const tokenVerifier = verifier;
-    const missing = `a service-account token is required (Authorization: Bearer <projected token with audience ${kubernetes.audience}>)`;
-    identify = (request) => {
-      const header = request.headers.authorization;
-      if (header === undefined || header === '') return { ok: false, reason: 'unauthenticated', message: missing, presented: false };
-      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
-      if (!match) return { ok: false, reason: 'unauthenticated', message: 'the Authorization header must be Bearer <token>', presented: true };
-      return tokenVerifier.verify(match[1]!);
-    };
-    challenge = (identification) => identification.presented
-      ? `Bearer ${REALM}, error="invalid_token", error_description="${quotable(identification.message)}"`
-      : `Bearer ${REALM}`;
-    closeKeys = async () => {
-      keys?.close();
-      await dispatcher?.destroy(); // a key fetch still under way is of no use any more
-    };
-  } else if (callers.authentication === 'mtls') {
-    const certificates = new ClientCertificateIdentification();
-    identify = (request) => certificates.identify(request.raw.socket as TLSSocket);
-  }
-
-  const minRefreshMs = callers.kubernetes?.keysMinRefreshMs ?? 1_000;
   return {
-    plugin: identify
-      ? callersPlugin({
-          identify,
-          challenge,
-          retryAfterSeconds: () => Math.max(1, Math.ceil(minRefreshMs / 1000)),
-          allowLists,
-          events,
-          identityMetricLabel: callers.identityMetricLabel,
-        })
-      : null,
+    plugin: mode ? callersPlugin({ mode, allowLists, events, identityMetricLabel: callers.identityMetricLabel }) : null,
     https: tlsFiles ? serverTlsOptions(tlsFiles) : null,
-    ready: () => keys === null || keys.ready,
+    ready: () => mode?.keys?.ready ?? true,
     start: (server) => {
-      keys?.start();
+      mode?.keys?.start();
       reloader?.start(server);
     },
     close: async () => {
       reloader?.close();
-      await closeKeys();
+      await mode?.close();
     },
   };
 }
