@@ -23,7 +23,7 @@ export type { RefusalReason } from './identity.ts';
 
 export interface CallerEvents {
   /** A request was refused; `pipeline` is the configured pipeline it was for, or null (an unknown name). */
-  refused(request: FastifyRequest, pipeline: string | null, reason: RefusalReason): void;
+  refused(pipeline: string | null, reason: RefusalReason): void;
   keyFetch(result: 'success' | 'failure'): void;
   /** An answer to a verified caller; only with callers.identityMetricLabel (one metric series per identity). */
   answered(pipeline: string, caller: string, status: number): void;
@@ -85,14 +85,14 @@ function callersPlugin(options: CallersPluginOptions): FastifyPluginCallback {
       const pipeline = name !== undefined && allowLists.has(name) ? name : null;
       const decide = (identification: Identification) => {
         if (!identification.ok) {
-          events.refused(request, pipeline, identification.reason);
+          events.refused(pipeline, identification.reason);
           return next(refusalError(identification, mode));
         }
         const { identity } = identification;
         request.caller = identity;
         // An unknown pipeline name passes: the route answers 404, as for anyone.
         if (pipeline !== null && !allowLists.get(pipeline)!.allows(identity)) {
-          events.refused(request, pipeline, 'forbidden');
+          events.refused(pipeline, 'forbidden');
           return next(new GatewayError('GW_CALLER_FORBIDDEN', `${identity.id} is not allowed to call pipeline ${pipeline}`));
         }
         next();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../config/load.ts';
 import { buildServer, type Gateway } from '../server.ts';
@@ -31,6 +32,7 @@ export interface RunningGateway {
   simulator: Simulator | null;
   url: string;
   shutdownGraceMs: number;
+  drainDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startGateway(options: { configFile?: string | undefined; s
     simulator,
     url,
     shutdownGraceMs: config.server.shutdownGraceMs,
+    drainDelayMs: config.server.drainDelayMs,
     close: async () => {
       gateway.startDraining();
       await gateway.app.close();
@@ -94,9 +97,19 @@ export async function serveCommand(configFile: string | undefined, simulate: boo
         `also: curl -s ${running.url}/pipelines ; curl -s ${running.url}/metrics\n\n`,
     );
   }
-  closeWithGrace({ delay: running.shutdownGraceMs, logger: { error: (message: string) => gateway.app.log.error(message) } }, async ({ signal, err }) => {
-    if (err) gateway.app.log.error({ err }, 'closing after an unexpected error');
-    else gateway.app.log.info({ signal }, 'draining: finishing in-flight requests');
+  // SIGTERM (Kubernetes): /readyz answers 503 GW_DRAINING at once while the listener keeps serving for
+  // drainDelayMs, the time endpoint removal takes to reach every proxy; then the listener closes, in-flight requests
+  // finish (up to shutdownGraceMs), pools close and the process exits 0. SIGINT (Ctrl-C) skips the delay.
+  const { drainDelayMs, shutdownGraceMs } = running;
+  closeWithGrace({ delay: drainDelayMs + shutdownGraceMs, logger: { error: (message: string) => gateway.app.log.error(message) } }, async ({ signal, err }) => {
+    gateway.startDraining();
+    if (err) {
+      gateway.app.log.error({ err }, 'closing after an unexpected error');
+    } else if (signal === 'SIGTERM' && drainDelayMs > 0) {
+      gateway.app.log.info({ signal, drainDelayMs }, 'draining: not ready, still serving until endpoints are removed');
+      await sleep(drainDelayMs);
+    }
+    gateway.app.log.info({ signal }, 'closing: finishing in-flight requests');
     await running.close();
   });
 }

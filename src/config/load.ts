@@ -86,7 +86,11 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   let mlops: GatewayConfig['wallaroo']['mlops'] = null;
   if (raw.wallaroo.mlops) {
     const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true);
-    if (password) mlops = { clientId: raw.wallaroo.mlops.clientId, username: raw.wallaroo.mlops.username, password };
+    const clientId = raw.wallaroo.mlops.clientId ?? raw.wallaroo.auth.clientId;
+    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false);
+    // The inference client's secret goes with the inference client only; another client without a secret is public.
+    const mlopsSecret = ownSecret ?? (clientId === raw.wallaroo.auth.clientId ? clientSecret : null);
+    if (password) mlops = { clientId, clientSecret: mlopsSecret, username: raw.wallaroo.mlops.username, password };
   }
   const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis');
   if (raw.wallaroo.tls.caFile) {
@@ -127,6 +131,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       bodyLimit: parseSize(raw.server.bodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
+      drainDelayMs: raw.server.drainDelayMs,
+      bufferBudget: parseSize(raw.server.bufferBudget),
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
       tls: serverTls,
     },
@@ -142,6 +148,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
         clientId: raw.wallaroo.auth.clientId,
         clientSecret,
         refreshBeforeExpirySeconds: raw.wallaroo.auth.refreshBeforeExpirySeconds,
+        requestTimeoutMs: raw.wallaroo.auth.requestTimeoutMs,
       },
       mlops,
     },

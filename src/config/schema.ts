@@ -60,6 +60,10 @@ export const ConfigSchema = Type.Object(
       bodyLimit: Type.Union([Size], { default: '64MiB' }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
       shutdownGraceMs: Type.Integer({ minimum: 0, default: 25_000 }),
+      // Ready turns 503 at SIGTERM, the listener stays open this long (endpoint removal), then the drain begins.
+      drainDelayMs: Type.Integer({ minimum: 0, default: 5_000 }),
+      // Bytes all requests together may hold in memory (bodies kept for replay or conversion, answers read whole).
+      bufferBudget: Type.Union([Size], { default: '256MiB' }),
       maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1_000 }),
       // Serve HTTPS with these PEM files (re-read when they change); null: plain HTTP.
       tls: Nullable(Type.Object({ certFile: NonEmpty, keyFile: NonEmpty }, { additionalProperties: false })),
@@ -77,11 +81,15 @@ export const ConfigSchema = Type.Object(
           clientSecret: Type.Optional(Type.String()),
           clientSecretFile: Type.Optional(NonEmpty),
           refreshBeforeExpirySeconds: Type.Integer({ minimum: 0, default: 60 }),
+          requestTimeoutMs: Type.Integer({ minimum: 1, maximum: 120_000, default: 5_000 }),
         }),
         mlops: Nullable(
           Type.Object(
             {
-              clientId: Type.String({ minLength: 1, default: 'sdk-client' }),
+              // Default: the inference client (the confidential client, with its secret), as Wallaroo documents.
+              clientId: Type.Optional(Type.String({ minLength: 1 })),
+              clientSecret: Type.Optional(Type.String()),
+              clientSecretFile: Type.Optional(NonEmpty),
               username: NonEmpty,
               password: Type.Optional(Type.String()),
               passwordFile: Type.Optional(NonEmpty),
@@ -95,6 +103,10 @@ export const ConfigSchema = Type.Object(
     discovery: closed({
       ttlSeconds: Type.Integer({ minimum: 1, default: 300 }),
       maxEntries: Type.Integer({ minimum: 1, default: 1000 }),
+      // A failed lookup is remembered this long: requests for it fail fast instead of each calling the MLOps API.
+      negativeTtlSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 5 }),
+      // One lookup (its MLOps calls together); callers wait no longer than their own pipeline timeout.
+      timeoutMs: Type.Integer({ minimum: 1, maximum: 120_000, default: 10_000 }),
     }),
     pipelines: Type.Array(PipelineSchema, { minItems: 1 }),
     rateLimit: closed({

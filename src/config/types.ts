@@ -55,6 +55,8 @@ export interface GatewayConfig {
     bodyLimit: number;
     bodyTimeoutMs: number;
     shutdownGraceMs: number;
+    drainDelayMs: number;
+    bufferBudget: number;
     maxEventLoopDelayMs: number;
     tls: { certFile: string; keyFile: string } | null;
   };
@@ -62,10 +64,11 @@ export interface GatewayConfig {
     url: string;
     origin: string;
     tls: { caFile: string | null; rejectUnauthorized: boolean };
-    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number };
-    mlops: { clientId: string; username: string; password: SecretRef } | null;
+    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number; requestTimeoutMs: number };
+    /** User credentials for the MLOps API; `clientSecret` null means a public client such as `sdk-client`. */
+    mlops: { clientId: string; clientSecret: SecretRef | null; username: string; password: SecretRef } | null;
   };
-  discovery: { ttlSeconds: number; maxEntries: number };
+  discovery: { ttlSeconds: number; maxEntries: number; negativeTtlSeconds: number; timeoutMs: number };
   pipelines: PipelineConfig[];
   rateLimit: {
     store: 'memory' | 'redis';

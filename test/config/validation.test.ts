@@ -23,13 +23,14 @@ function problems(tree: unknown, env: Record<string, string> = {}): Array<{ path
 
 test('a minimal config gets every default from the spec', () => {
   const config = parseConfig(minimal(), {});
-  assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, maxEventLoopDelayMs: 1_000, tls: null });
+  assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024, maxEventLoopDelayMs: 1_000, tls: null });
   assert.equal(config.wallaroo.auth.tokenUrl, 'https://wallaroo.example.com/auth/realms/master/protocol/openid-connect/token');
   assert.equal(config.wallaroo.auth.clientId, 'api-client');
   assert.deepEqual(config.wallaroo.auth.clientSecret, { source: 'inline', value: 's3cret' });
   assert.equal(config.wallaroo.auth.refreshBeforeExpirySeconds, 60);
+  assert.equal(config.wallaroo.auth.requestTimeoutMs, 5_000);
   assert.equal(config.wallaroo.mlops, null);
-  assert.deepEqual(config.discovery, { ttlSeconds: 300, maxEntries: 1000 });
+  assert.deepEqual(config.discovery, { ttlSeconds: 300, maxEntries: 1000, negativeTtlSeconds: 5, timeoutMs: 10_000 });
   assert.deepEqual(config.pipelines[0], {
     name: 'ccfraud', workspace: 'urlworkspace', pipeline: 'urlpipeline', url: null, timeoutMs: 30_000, connectTimeoutMs: 5_000,
     upstreamFormat: 'passthrough', inputSchema: null, rateLimit: null, maxConcurrency: 64, maxQueue: 256,
