@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
 import { createCallers } from './callers/index.ts';
+import { configAdvice } from './config/advice.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { PipelineDirectory } from './discovery/directory.ts';
 import { errorBody, logGatewayError, replyWithError, toGatewayError } from './errors.ts';
@@ -41,6 +42,7 @@ export interface Gateway {
 
 export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? createLogger(config.logging.level);
+  for (const advice of configAdvice(config)) logger.warn(advice);
   const registry = deps.registry ?? new Registry();
   const metrics = createMetrics(registry);
   const dispatchers = new Dispatchers(config);
