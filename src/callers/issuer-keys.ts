@@ -1,8 +1,8 @@
 import { createLocalJWKSet, errors, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWTHeaderParameters } from 'jose';
 
-// The token issuer's public keys, held locally so no request waits on the network: fetched at start, refreshed
-// in the background, and refreshed early when a token names a key not held (a rotation), at most once per
-// `minRefreshMs` however many such tokens arrive. A failed fetch keeps the keys already held; a fetch that does
+// The token issuer's public keys, held locally so no request waits on the network: fetched at start (and retried
+// every `minRefreshMs` until that succeeds), refreshed in the background, and refreshed early when a token names
+// a key not held (a rotation), at most once per `minRefreshMs` however many such tokens arrive. A failed fetch keeps the keys already held; a fetch that does
 // not answer is abandoned after `timeoutMs`, so a request never waits longer than that for keys.
 
 /** Fetches the raw JWKS document (parsed JSON); honours `signal`. */
@@ -58,6 +58,11 @@ export class IssuerKeys {
   private lastFetchFailed = false;
   private pending: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The next attempt while no keys are held yet. */
+  private retry: NodeJS.Timeout | null = null;
+  private started = false;
+  /** Aborts the fetch under way, if any. */
+  private abortFetch: (() => void) | null = null;
   private readonly now: () => number;
 
   constructor(private readonly options: IssuerKeysOptions) {
@@ -71,13 +76,18 @@ export class IssuerKeys {
 
   /** The first fetch, then one every `refreshMs` (the timer never holds the process open). */
   start(): void {
+    this.started = true;
     void this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.options.refreshMs).unref();
   }
 
+  /** Stops the timers and abandons a fetch under way (shutdown never waits on the issuer). */
   close(): void {
+    this.started = false;
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.timer = this.retry = null;
+    this.abortFetch?.();
   }
 
   /**
@@ -127,11 +137,12 @@ export class IssuerKeys {
     let timer: NodeJS.Timeout | undefined;
     // Raced rather than trusted to the loader: a loader that ignored its signal must not hold requests.
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        const error = new Error(`no answer within ${this.options.timeoutMs} ms`);
+      const fail = (error: Error) => {
         controller.abort(error);
         reject(error);
-      }, this.options.timeoutMs);
+      };
+      this.abortFetch = () => fail(new Error('the gateway is closing'));
+      timer = setTimeout(() => fail(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
     });
     try {
       const document = await Promise.race([this.options.load(controller.signal), timeout]);
@@ -141,8 +152,17 @@ export class IssuerKeys {
     } catch (error) {
       this.lastFetchFailed = true;
       this.options.onFetch?.('failure', error instanceof Error ? error : new Error(String(error)));
+      // Not ready without keys: try again soon rather than at the next background refresh, minutes away.
+      if (!this.local && this.started && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.refresh();
+        }, this.options.minRefreshMs);
+        this.retry.unref();
+      }
     } finally {
       clearTimeout(timer);
+      this.abortFetch = null;
     }
   }
 

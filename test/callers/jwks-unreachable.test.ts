@@ -10,7 +10,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 test('a hanging JWKS endpoint: a token naming a new key gets 503 GW_CALLER_KEYS_UNAVAILABLE after keysTimeoutMs; callers with known keys are served meanwhile', async (t) => {
   const simulator = await useSimulator(t);
   const issuer = await startIssuer(t, 'RS256');
-  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1, keysTimeoutMs: 500 }) }));
+  const gw = await startGateway(t, callersConfig(simulator, { callers: kubernetesCallers(issuer, { keysMinRefreshSeconds: 1, keysTimeoutMs: 1000 }) }));
   assert.equal(await readyStatus(gw.url, 100, 50), 200);
   const knownKid = issuer.currentKid();
   const cached = await issuer.token({ namespace: 'payments', name: 'scorer' });

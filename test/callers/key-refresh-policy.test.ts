@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errors, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { IssuerKeys, KeysUnavailableError, signingKeys } from '../../src/callers/issuer-keys.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // The key set's refresh policy, without sockets: a fake clock and a loader that counts its calls.
 
@@ -77,12 +78,29 @@ test('a fetch that never answers is abandoned after timeoutMs even if the loader
 });
 
 test('closing abandons a fetch under way (shutdown never waits on the issuer)', async () => {
-  const { keys, state } = harness({ timeoutMs: 60_000 });
+  const { keys, state } = harness({ timeoutMs: 600_000 });
   state.hang = true;
-  const fetching = keys.refresh();
+  let settled = false;
+  void keys.refresh().then(() => (settled = true));
   keys.close();
-  await fetching; // settles although the loader never does and the timeout is a minute away
+  // The loader never settles and the fetch timeout is ten minutes away: only the close can end it.
+  await waitFor(() => settled, 'the fetch to be abandoned', 10_000);
   assert.deepEqual(state.results, ['failure']);
+});
+
+test('until keys are first held, a failed start is retried every minRefreshMs in the background (readiness does not wait for a request)', async (t) => {
+  const { keys, state } = harness({ minRefreshMs: 20 });
+  state.document = { keys: [await publicJwk('a')] };
+  state.fail = true;
+  keys.start();
+  t.after(() => keys.close());
+  await waitFor(() => state.loads >= 3, 'two retries after the failed start');
+  assert.equal(keys.ready, false);
+  state.fail = false;
+  await waitFor(() => keys.ready, 'the keys once the issuer answers');
+  const loads = state.loads;
+  // Held now: no more retries (the next fetch is the background refresh, minutes away).
+  await assert.rejects(waitFor(() => state.loads > loads, 'another fetch', 200), /timed out/);
 });
 
 test('a JWKS document is reduced to public signing keys, bounded in number, and refused when it has none', async () => {
