@@ -90,6 +90,14 @@ export function chartValuesSchema(): Schema {
       }),
       podDisruptionBudget: object({ enabled: { type: 'boolean' }, minAvailable: { type: ['integer', 'string'] } }),
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: { type: 'string' }, labels: { type: 'object' } }),
+      callerIdentity: object(
+        { apiServerKeys: { type: 'boolean', description: "mount the gateway's own token and the cluster CA to read the API server's JWKS" } },
+        { additionalProperties: false },
+      ),
+      tls: object(
+        { secretName: { type: 'string', description: 'a kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) to serve HTTPS; needed for mtls callers' } },
+        { additionalProperties: false },
+      ),
       grafanaDashboard: object(
         {
           enabled: { type: 'boolean' },

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { createTokens, type Tokens } from './auth/index.ts';
+import { createCallers } from './callers/index.ts';
 import { configAdvice } from './config/advice.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { PipelineDirectory } from './discovery/directory.ts';
@@ -21,8 +22,8 @@ import { createProxy } from './proxy/index.ts';
 import { registerUi } from './ui/routes.ts';
 
 // The composition root: builds each part from a validated config and registers the plugins in order. The only
-// I/O at build time is reading the TLS CA file; tokens, Redis and every other connection start when the app is
-// ready and stop when it closes.
+// I/O at build time is reading the TLS files (CA, and the gateway's own certificate under server.tls); tokens,
+// Redis, the token issuer's keys and every other connection start when the app is ready and stop when it closes.
 
 export interface GatewayDeps {
   logger?: Logger;
@@ -72,7 +73,12 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     limited: (pipeline) => metrics.rateLimited.inc({ pipeline }),
     storeError: (outcome) => metrics.rateLimitStoreErrors.inc({ outcome }),
   }, logger);
-  const proxy = createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting });
+  const callers = createCallers(config, logger, {
+    refused: (pipeline, reason) => metrics.callerRefusals.inc({ pipeline: pipeline ?? '', reason }),
+    keyFetch: (result) => metrics.callerKeyFetches.inc({ result }),
+    answered: (pipeline, caller, status) => metrics.callerRequests.inc({ pipeline, caller, status: String(status) }),
+  });
+  const proxy = createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting, callers: callers.plugin });
   const pipelineNames = new Set(config.pipelines.map((p) => p.name));
   let draining = false;
 
@@ -92,7 +98,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
       void (reply as FastifyReply).code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
     },
     forceCloseConnections: 'idle',
+    https: callers.https, // null: plain HTTP
   });
+  app.decorateRequest('caller', null);
   await app.register(accessLog, {
     metrics,
     tracing,
@@ -118,7 +126,11 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
   });
 
-  const health = { draining: () => draining, tokens: () => [...new Set([tokens.inference, tokens.mlops])].map((t) => t.status()) };
+  const health = {
+    draining: () => draining,
+    tokens: () => [...new Set([tokens.inference, tokens.mlops])].map((t) => t.status()),
+    callerKeysReady: () => callers.ready(),
+  };
   await app.register(gatewayOpenApi);
   if (config.metrics.port === null) await app.register(metricsRoute, { registry });
   await app.register(healthRoutes, health);
@@ -135,6 +147,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   await registerUi({ config, registry, app, metricsApp, pipelines: () => proxy.tracker.runtime(), tokens: health.tokens, draining: health.draining });
 
   app.addHook('onReady', async () => {
+    callers.start(app.server);
     tokens.inference.start();
     if (tokens.mlops !== tokens.inference) tokens.mlops.start();
     await rateLimiting.start();
@@ -142,7 +155,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   app.addHook('onClose', async () => {
     tokens.inference.close();
     tokens.mlops.close();
-    await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close(), tracing?.shutdown()]);
+    await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close(), tracing?.shutdown(), callers.close()]);
   });
   return { app, tokens, directory, metrics, metricsApp, startDraining: () => (draining = true) };
 }

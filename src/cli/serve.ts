@@ -89,7 +89,7 @@ export async function startGateway(options: { configFile?: string | undefined; s
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  const url = `http://${host}:${port}`;
+  const url = `${config.server.tls ? 'https' : 'http'}://${host}:${port}`;
   return {
     gateway,
     simulator,

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
+import { normaliseCallers } from './callers.ts';
 import { interpolateTree } from './interpolate.ts';
 import { ConfigError, type ConfigProblem, describeAjvErrors } from './problems.ts';
 import { ConfigSchema, type RawConfig, type RawPipeline } from './schema.ts';
@@ -16,7 +17,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
+export type { CallersConfig, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -78,6 +79,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     maxRetries: raw.maxRetries,
     circuitBreaker: raw.circuitBreaker,
     example: raw.example,
+    allow: null, // set by parseConfig, which knows callers.authentication
   };
 }
 
@@ -135,6 +137,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   }
 
   const pipelines = raw.pipelines.map((p, i) => normalisePipeline(p, i, origin, problems));
+  const { callers, serverTls, allowLists } = normaliseCallers(raw, baseDir, problems, checkFiles);
+  pipelines.forEach((p, i) => (p.allow = allowLists[i] ?? null));
   const seen = new Map<string, number>();
   pipelines.forEach((p, i) => {
     const first = seen.get(p.name);
@@ -167,8 +171,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
 
   if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
 
-  const keyBy = raw.rateLimit.keyBy === 'ip'
-    ? ({ kind: 'ip' } as const)
+  const keyBy = raw.rateLimit.keyBy === 'ip' || raw.rateLimit.keyBy === 'identity'
+    ? ({ kind: raw.rateLimit.keyBy } as const)
     : ({ kind: 'header', header: raw.rateLimit.keyBy.slice('header:'.length).toLowerCase() } as const);
 
   return {
@@ -182,6 +186,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       bufferBudget: parseSize(raw.server.bufferBudget),
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
       trustProxy: raw.server.trustProxy,
+      tls: serverTls,
     },
     wallaroo: {
       url: base,
@@ -211,6 +216,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       failOpen: raw.rateLimit.failOpen,
       redisTimeoutMs: raw.rateLimit.redisTimeoutMs,
     },
+    callers,
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
     ui: { enabled: raw.ui.enabled, port: raw.ui.port },

@@ -39,6 +39,8 @@ const PipelineSchema = Type.Object(
     maxConcurrency: Type.Integer({ minimum: 1, default: 64 }),
     maxQueue: Type.Integer({ minimum: 0, default: 256 }),
     maxRetries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+    // Who may call this pipeline (callers.authentication on); absent: callers.allow.
+    allow: Type.Optional(Type.Array(NonEmpty, { maxItems: 1000 })),
     circuitBreaker: Type.Object(
       {
         failureThreshold: Type.Integer({ minimum: 1, default: 5 }),
@@ -67,6 +69,8 @@ export const ConfigSchema = Type.Object(
       maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1_000 }),
       // Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback/linklocal/uniquelocal).
       trustProxy: Type.Array(NonEmpty, { default: [] }),
+      // Serve HTTPS with these PEM files (re-read when they change); null: plain HTTP.
+      tls: Nullable(Type.Object({ certFile: NonEmpty, keyFile: NonEmpty }, { additionalProperties: false })),
     }),
     wallaroo: Type.Object(
       {
@@ -113,10 +117,33 @@ export const ConfigSchema = Type.Object(
       store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
       redisUrl: Nullable(Type.String({ pattern: '^rediss?://' })),
       redisUrlFile: Type.Optional(NonEmpty),
-      keyBy: Type.String({ pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$', default: 'ip' }),
+      keyBy: Type.String({ pattern: '^(ip|identity|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$', default: 'ip' }),
       default: Nullable(RateLimitRule),
       failOpen: Type.Boolean({ default: true }),
       redisTimeoutMs: Type.Integer({ minimum: 1, default: 200 }),
+    }),
+    callers: closed({
+      authentication: Type.Union([Type.Literal('none'), Type.Literal('kubernetes'), Type.Literal('mtls')], { default: 'none' }),
+      allow: Type.Array(NonEmpty, { maxItems: 1000, default: ['*'] }),
+      identityMetricLabel: Type.Boolean({ default: false }),
+      kubernetes: Nullable(
+        Type.Object(
+          {
+            issuer: NonEmpty,
+            audience: Type.String({ minLength: 1, default: 'wallaroo-gateway' }),
+            jwksUrl: Nullable(Type.String({ pattern: '^https?://' })),
+            jwksFile: Nullable(NonEmpty),
+            caFile: Nullable(NonEmpty),
+            bearerTokenFile: Nullable(NonEmpty),
+            clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+            keysRefreshSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
+            keysMinRefreshSeconds: Type.Integer({ minimum: 1, maximum: 3_600, default: 5 }),
+            keysTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3_000 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      mtls: Nullable(Type.Object({ caFile: NonEmpty }, { additionalProperties: false })),
     }),
     logging: closed({
       level: Type.Union(

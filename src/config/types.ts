@@ -25,6 +25,8 @@ export interface PipelineConfig {
   circuitBreaker: { failureThreshold: number; cooldownMs: number };
   /** A pandas-records body for the OpenAPI document and Swagger UI's "Try it out"; null: one derived from inputSchema. */
   example: Array<Record<string, unknown>> | null;
+  /** The allow list in force (the pipeline's, else callers.allow) when callers.authentication is on; else null. */
+  allow: string[] | null;
 }
 
 export interface TracingConfig {
@@ -40,6 +42,27 @@ export interface TracingConfig {
   exportTimeoutMs: number;
 }
 
+/** callers.kubernetes: projected service-account tokens verified locally against the issuer's keys. */
+export interface KubernetesCallersConfig {
+  issuer: string;
+  audience: string;
+  /** Where the keys come from: the issuer's OIDC discovery document (its URL here), a JWKS URL, or a mounted JWKS file. */
+  keys: { source: 'discovery'; url: string } | { source: 'url'; url: string } | { source: 'file'; path: string };
+  caFile: string | null;
+  bearerTokenFile: string | null;
+  clockSkewSeconds: number;
+  keysRefreshMs: number;
+  keysMinRefreshMs: number;
+  keysTimeoutMs: number;
+}
+
+export interface CallersConfig {
+  authentication: 'none' | 'kubernetes' | 'mtls';
+  identityMetricLabel: boolean;
+  kubernetes: KubernetesCallersConfig | null;
+  mtls: { caFile: string } | null;
+}
+
 export interface GatewayConfig {
   server: {
     host: string;
@@ -52,6 +75,7 @@ export interface GatewayConfig {
     maxEventLoopDelayMs: number;
     /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy); empty: the socket's peer is the client. */
     trustProxy: string[];
+    tls: { certFile: string; keyFile: string } | null;
   };
   wallaroo: {
     url: string;
@@ -66,11 +90,12 @@ export interface GatewayConfig {
   rateLimit: {
     store: 'memory' | 'redis';
     redisUrl: SecretRef | null;
-    keyBy: { kind: 'ip' } | { kind: 'header'; header: string };
+    keyBy: { kind: 'ip' } | { kind: 'header'; header: string } | { kind: 'identity' };
     default: RateLimitRule | null;
     failOpen: boolean;
     redisTimeoutMs: number;
   };
+  callers: CallersConfig;
   logging: { level: string };
   metrics: { port: number | null; host: string };
   /** The status page (GET /, GET /status.json) and Swagger UI (GET /docs). */

@@ -4,13 +4,15 @@ import type { Logger } from 'pino';
 import { readSecret } from '../config/secrets.ts';
 import type { GatewayConfig, PipelineConfig, RateLimitRule } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
+import type {} from '../http/caller.ts'; // request.caller
 import { firstHeader } from '../http/headers.ts';
 import { oncePer } from '../http/once-per.ts';
 import { MemoryWindowStore, type RateLimitStore, RedisWindowStore } from './rate-limit-stores.ts';
 import { createRedisClient } from './redis.ts';
 
 // Options for @fastify/rate-limit on the POST routes. Each pipeline has its own budget per caller (its
-// `rateLimit`, else `rateLimit.default`, else none), keyed by client IP or a configured header. The store is
+// `rateLimit`, else `rateLimit.default`, else none), keyed by client IP, a configured header or the verified
+// caller identity (callers/). The store is
 // counted in memory or in Redis shared by every replica, wrapped so a store failure is counted and then lets the
 // request through (failOpen) or refuses it with 503, by choice.
 
@@ -44,8 +46,12 @@ function pipelineParam(request: FastifyRequest): string {
   return (request.params as { name?: string }).name ?? '';
 }
 
-/** The caller's key: IP, or the configured header (falling back to the IP when the header is absent). */
+/**
+ * The caller's key: IP, the configured header (falling back to the IP when the header is absent), or the
+ * verified identity (callers/ set it before this runs; nothing the caller writes in a header changes it).
+ */
 export function clientKey(request: FastifyRequest, keyBy: GatewayConfig['rateLimit']['keyBy']): string {
+  if (keyBy.kind === 'identity' && request.caller) return `id:${request.caller.id}`;
   if (keyBy.kind === 'header') {
     const first = firstHeader(request.headers[keyBy.header]);
     if (first) return `h:${first.slice(0, 256)}`;

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { GatewayMetrics } from './metrics.ts';
+import type {} from '../http/caller.ts'; // request.caller
 import './request-stats.ts';
 import { type ActiveTrace, NO_TRACE, traceIdFromHeader, type Tracing } from './tracing.ts';
 
@@ -80,6 +81,7 @@ export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptio
         path: pathOf(request.url),
         route: stats.route,
         pipeline: stats.pipeline,
+        caller: request.caller?.id,
         status,
         code: stats.error?.code,
         upstreamStatus: stats.upstreamStatus,

@@ -18,6 +18,8 @@ export interface TokenHealth {
 export interface HealthOptions {
   draining(): boolean;
   tokens(): TokenHealth[];
+  /** False until the token issuer's keys were first fetched (callers.authentication: kubernetes); latched like the token. */
+  callerKeysReady?(): boolean;
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
@@ -51,6 +53,9 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     if (inference && !inference.everObtained) {
       const why = inference.lastError ? `${inference.lastError.cause}; next attempt in ${inference.lastError.nextAttemptInMs ?? 0} ms` : 'the first token request is under way';
       return reply.code(503).send(errorBody('GW_TOKEN_UNAVAILABLE', `no Wallaroo token obtained yet: ${why}`));
+    }
+    if (options.callerKeysReady?.() === false) {
+      return reply.code(503).send(errorBody('GW_CALLER_KEYS_UNAVAILABLE', "the token issuer's keys were not fetched yet"));
     }
     return { status: 'ready', tokens };
   });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback } from 'fastify';
 import type { Logger } from 'pino';
 import type { Tokens } from '../auth/index.ts';
 import type { GatewayConfig, PipelineConfig } from '../config/types.ts';
@@ -30,6 +30,8 @@ export interface ProxyParts {
   metrics: GatewayMetrics;
   logger: Logger;
   rateLimiting: RateLimiting;
+  /** The caller-identity plugin for the POST routes (callers/), or null when callers are not verified. */
+  callers: FastifyPluginCallback | null;
 }
 
 export interface Proxy {
@@ -37,7 +39,7 @@ export interface Proxy {
   register(app: FastifyInstance): Promise<void>;
 }
 
-export function createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting }: ProxyParts): Proxy {
+export function createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting, callers }: ProxyParts): Proxy {
   const gates = createGates(config.pipelines, new BufferBudget(config.server.bufferBudget), (pipeline, state) => {
     metrics.circuitState.set({ pipeline }, CIRCUIT_STATE_VALUE[state]);
     logger.warn({ pipeline, state }, 'circuit breaker state changed');
@@ -77,6 +79,7 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
         openAi,
         track: (pipeline, reply) => tracker.track(pipeline, reply),
         status: () => tracker.status(),
+        callers,
         rateLimit: rateLimiting.options,
         maxEventLoopDelayMs: config.server.maxEventLoopDelayMs,
       });

@@ -1,6 +1,6 @@
 import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
@@ -20,6 +20,8 @@ export interface ProxyRoutesOptions {
   /** Counts the request in flight until its answer has gone out. */
   track(pipeline: PipelineConfig, reply: FastifyReply): void;
   status(): PipelineStatus[];
+  /** Identifies callers and applies allow lists (callers/), or null when callers.authentication is none. */
+  callers: FastifyPluginCallback | null;
   /** @fastify/rate-limit options for the POST routes, or null when no limit is configured. */
   rateLimit: RateLimitPluginOptions | null;
   /** Shed POST requests while the mean event-loop delay exceeds this (ms); 0 turns shedding off. */
@@ -64,7 +66,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
   app.get('/pipelines', {
     config: { route: 'pipelines' },
     schema: {
-      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count, last errors',
+      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count, last errors, allow list',
       tags: ['pipelines'],
       response: {
         200: {
@@ -89,6 +91,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
                     type: ['object', 'null'],
                     properties: { code: { type: ['string', 'null'] }, message: { type: 'string' }, at: { type: 'string' }, status: { type: 'integer' } },
                   },
+                  allow: { type: ['array', 'null'], items: { type: 'string' } },
                 },
               },
             },
@@ -114,6 +117,8 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
           Promise.reject(new GatewayError('GW_OVERLOADED', `the gateway is overloaded (event-loop delay ${Math.round(Number(delay))} ms); retry shortly`, { headers: { 'retry-after': '1' } })),
       });
     }
+    // Who is calling, before the rate limit (which may key on the identity) and before the body is read.
+    if (options.callers) await scope.register(options.callers);
     if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
 
     scope.post('/pipelines/:name/infer', {

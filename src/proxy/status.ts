@@ -36,6 +36,8 @@ export interface PipelineStatus {
   lastDiscoveryError: LastError | null;
   /** The last failed answer (code null: Wallaroo's own error passed on). */
   lastUpstreamError: { code: string | null; message: string; at: string; status: number } | null;
+  /** Who may call it (callers.authentication on), else null. */
+  allow: string[] | null;
 }
 
 /** What the status page reads of a pipeline (ui/status-source.ts PipelineRuntime). */
@@ -125,6 +127,7 @@ export class PipelineTracker {
         queued: gate.concurrency.queued,
         lastDiscoveryError: resolved.lastError,
         lastUpstreamError: failureForListing(tracked?.lastFailure ?? null),
+        allow: p.allow,
       };
     });
   }

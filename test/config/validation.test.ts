@@ -23,7 +23,7 @@ function problems(tree: unknown, env: Record<string, string> = {}): Array<{ path
 
 test('a minimal config gets every default from the spec', () => {
   const config = parseConfig(minimal(), {});
-  assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024, maxEventLoopDelayMs: 1_000, trustProxy: [] });
+  assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024, maxEventLoopDelayMs: 1_000, trustProxy: [], tls: null });
   assert.equal(config.wallaroo.auth.tokenUrl, 'https://wallaroo.example.com/auth/realms/master/protocol/openid-connect/token');
   assert.equal(config.wallaroo.auth.clientId, 'api-client');
   assert.deepEqual(config.wallaroo.auth.clientSecret, { source: 'inline', value: 's3cret' });
@@ -34,8 +34,9 @@ test('a minimal config gets every default from the spec', () => {
   assert.deepEqual(config.pipelines[0], {
     name: 'ccfraud', workspace: 'urlworkspace', pipeline: 'urlpipeline', url: null, timeoutMs: 30_000, connectTimeoutMs: 5_000,
     upstreamFormat: 'passthrough', inputSchema: null, rateLimit: null, maxConcurrency: 64, maxQueue: 256,
-    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 }, example: null,
+    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 }, example: null, allow: null,
   });
+  assert.deepEqual(config.callers, { authentication: 'none', identityMetricLabel: false, kubernetes: null, mtls: null });
   assert.deepEqual(config.rateLimit.keyBy, { kind: 'ip' });
   assert.equal(config.metrics.port, null);
   assert.deepEqual(config.ui, { enabled: true, port: 'main' });

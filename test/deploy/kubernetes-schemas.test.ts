@@ -8,7 +8,7 @@ import { ROOT } from '../helpers/process.ts';
 
 test('every manifest the chart renders (each scenario) is valid against the Kubernetes and Prometheus Operator schemas', async () => {
   let checked = 0;
-  for (const values of ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml']) {
+  for (const values of ['', 'ci/default-values.yaml', 'ci/central-redis-values.yaml', 'ci/sidecar-values.yaml', 'ci/central-callers-values.yaml', 'ci/central-mtls-values.yaml']) {
     for (const manifest of await render(values)) {
       await validateKubernetes(manifest);
       checked++;

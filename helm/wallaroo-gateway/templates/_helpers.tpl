@@ -63,7 +63,38 @@ values.config, then Redis wiring when enabled and the private CA's path when one
 {{- $_ := set $tls "caFile" (printf "%s/%s" (include "wallaroo-gateway.caDir" .) .Values.privateCA.key) -}}
 {{- $_ := set $config.wallaroo "tls" $tls -}}
 {{- end -}}
+{{- if .Values.tls.secretName -}}
+{{- $server := default dict $config.server -}}
+{{- $_ := set $server "tls" (dict "certFile" "/var/run/secrets/wallaroo-gateway/tls/tls.crt" "keyFile" "/var/run/secrets/wallaroo-gateway/tls/tls.key") -}}
+{{- $_ := set $config "server" $server -}}
+{{- $callers := default dict $config.callers -}}
+{{- if eq (default "none" $callers.authentication) "mtls" -}}
+{{- $mtls := default dict $callers.mtls -}}
+{{- $_ := set $mtls "caFile" (default "/var/run/secrets/wallaroo-gateway/tls/ca.crt" $mtls.caFile) -}}
+{{- $_ := set $callers "mtls" $mtls -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.callerIdentity.apiServerKeys -}}
+{{- $callers := default dict $config.callers -}}
+{{- $kubernetes := default dict $callers.kubernetes -}}
+{{- if not (or $kubernetes.jwksUrl $kubernetes.jwksFile) -}}
+{{- $_ := set $kubernetes "jwksUrl" "https://kubernetes.default.svc/openid/v1/jwks" -}}
+{{- end -}}
+{{- $_ := set $kubernetes "caFile" (default "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" $kubernetes.caFile) -}}
+{{- $_ := set $kubernetes "bearerTokenFile" (default "/var/run/secrets/kubernetes.io/serviceaccount/token" $kubernetes.bearerTokenFile) -}}
+{{- $_ := set $callers "kubernetes" $kubernetes -}}
+{{- $_ := set $config "callers" $callers -}}
+{{- end -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{/* A probe from values, over HTTPS when the gateway serves TLS. */}}
+{{- define "wallaroo-gateway.probe" -}}
+{{- $probe := deepCopy .probe -}}
+{{- if and .root.Values.tls.secretName $probe.httpGet -}}
+{{- $_ := set $probe.httpGet "scheme" "HTTPS" -}}
+{{- end -}}
+{{- toYaml $probe -}}
 {{- end -}}
 
 {{/*
