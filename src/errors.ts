@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Every error the gateway itself produces. One place, so codes stay stable and docs/errors.md can be checked
@@ -113,4 +113,23 @@ export function replyWithError(request: FastifyRequest, reply: FastifyReply, err
   // A body left unread (too large, too slow) must not be parsed as the next request.
   if (!request.raw.readableEnded) reply.header('connection', 'close');
   void reply.code(error.statusCode).headers(error.headers).send(error.toBody());
+}
+
+/** Router errors (bad URL encoding, overlong segments) never reach the error handler: answered here, in the same
+ * format, never echoing the offending path. For Fastify's `frameworkErrors` option. */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'GW_URI_TOO_LONG' : 'GW_BAD_REQUEST';
+  void reply.code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
+}
+
+/** Every thrown thing answered as a coded error body (once, logged once); unknown routes as GW_ROUTE_NOT_FOUND. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    logGatewayError(request.log, gatewayError, error);
+    replyWithError(request, reply, gatewayError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  });
 }

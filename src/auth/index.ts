@@ -11,6 +11,8 @@ export interface Tokens {
   inference: TokenManager;
   /** Token for the MLOps API: the user's (password grant) when configured, else the inference one. */
   mlops: TokenManager;
+  /** Each distinct manager once (to start, close and report). */
+  all: readonly TokenManager[];
 }
 
 export interface TokenOptions {
@@ -41,5 +43,5 @@ export function createTokens(config: GatewayConfig, dispatcher: Dispatcher, logg
         grant: { type: 'password', clientId: mlops.clientId, clientSecret: mlops.clientSecret, username: mlops.username, password: mlops.password },
       })
     : inference;
-  return { inference, mlops: mlopsManager };
+  return { inference, mlops: mlopsManager, all: mlopsManager === inference ? [inference] : [inference, mlopsManager] };
 }

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { type Dispatcher, request } from 'undici';
 import { type TokenManager, withToken } from '../auth/index.ts';
-import type { PipelineConfig } from '../config/types.ts';
+import type { GatewayConfig, PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { type Bounds, boundsFor, within } from '../http/deadline.ts';
 import { assertTrustedUrl } from './trust.ts';
@@ -250,4 +250,22 @@ function errorText(body: string): string {
   }
   const printable = text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, ERROR_TEXT_LIMIT);
   return printable ? `: ${printable}` : '';
+}
+
+/** The directory for a validated config: discovery settings, the MLOps token and the control-plane pool. */
+export function createDirectory(config: GatewayConfig, tokens: TokenManager, dispatcher: Dispatcher, logger: Logger, onResult: (result: DiscoveryResult) => void): PipelineDirectory {
+  return new PipelineDirectory({
+    wallarooUrl: config.wallaroo.url,
+    wallarooOrigin: config.wallaroo.origin,
+    pipelines: config.pipelines,
+    ttlSeconds: config.discovery.ttlSeconds,
+    maxEntries: config.discovery.maxEntries,
+    negativeTtlMs: config.discovery.negativeTtlSeconds * 1000,
+    lookupTimeoutMs: config.discovery.timeoutMs,
+    userToken: config.wallaroo.mlops !== null,
+    tokens,
+    dispatcher,
+    logger,
+    onResult,
+  });
 }

@@ -3,6 +3,7 @@
 // error. Also creates the request's stats and starts its trace (`request.trace`, see tracing.ts) on arrival.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { toGatewayError } from '../errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type {} from '../http/caller.ts'; // request.caller
 import './request-stats.ts';
@@ -18,8 +19,9 @@ declare module 'fastify' {
 export interface AccessLogOptions {
   metrics: GatewayMetrics;
   tracing: Tracing | null;
-  /** Names the request's pipeline from its path at arrival, so even a 429 is counted under it. */
-  pipelineOf(request: FastifyRequest): string | undefined;
+  /** The configured pipeline names: a request's pipeline is named from its path at arrival, so even a 429 is
+   * counted under it. */
+  pipelines: readonly string[];
   /** A failed pipeline request (status >= 500): its code (null: Wallaroo's own error passed on) and message. */
   onFailure(pipeline: string, status: number, code: string | null, message: string): void;
 }
@@ -55,6 +57,11 @@ function bytesSent(reply: FastifyReply, known: number | undefined): number | und
 
 export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptions) => {
   const { metrics, tracing } = options;
+  const pipelines = new Set(options.pipelines);
+  const pipelineOf = (request: FastifyRequest): string | undefined => {
+    const name = (request.params as { name?: string } | undefined)?.name;
+    return name !== undefined && pipelines.has(name) ? name : undefined;
+  };
 
   const write = (request: FastifyRequest, reply: FastifyReply, status: number, abandoned: boolean) => {
     const { stats, trace } = request;
@@ -107,7 +114,7 @@ export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptio
   // Callback-style hooks: they run on every request, and an async hook costs a promise each time.
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.config?.route ?? 'other';
-    request.stats = { route, pipeline: options.pipelineOf(request) };
+    request.stats = { route, pipeline: pipelineOf(request) };
     request.trace = NO_TRACE;
     if (tracing && TRACED_ROUTES.has(route)) {
       request.trace = tracing.startRequest({
@@ -131,6 +138,12 @@ export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptio
   });
   app.addHook('onResponse', (request, reply, done) => {
     write(request, reply, reply.statusCode, false);
+    done();
+  });
+  // The coded error a request is answered with, for its line (set before the answer goes out).
+  app.addHook('onError', (request, _reply, error, done) => {
+    const gatewayError = toGatewayError(error);
+    request.stats.error = { code: gatewayError.code, message: gatewayError.message };
     done();
   });
 }, { name: 'wallaroo-gateway-access-log' });

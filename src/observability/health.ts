@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import { errorBody } from '../errors.ts';
 
@@ -67,4 +68,24 @@ export async function metricsRoute(app: FastifyInstance, options: { registry: Re
   app.get('/metrics', { config: { route: 'metrics' }, schema: { summary: 'Prometheus metrics', tags: ['health'], produces: ['text/plain'] } }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
+}
+
+/** While draining, every answer closes its connection: a keep-alive socket would hold shutdown until it idles. */
+export const closeWhileDraining = fp(async (app: FastifyInstance, options: { draining(): boolean }) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (options.draining()) reply.header('connection', 'close');
+    done(null, payload);
+  });
+}, { name: 'wallaroo-gateway-close-while-draining' });
+
+/**
+ * The metrics listener (`metrics.port`): /metrics, and the probes too, because a sidecar keeps its traffic port on
+ * 127.0.0.1, which the kubelet cannot reach. `errorSchema` is the error body's JSON Schema (readyz's 503).
+ */
+export async function createMetricsApp(registry: Registry, health: HealthOptions, errorSchema: Record<string, unknown>): Promise<FastifyInstance> {
+  const metricsApp = Fastify({ logger: false });
+  await metricsApp.register(metricsRoute, { registry });
+  metricsApp.addSchema({ $id: 'GatewayError', ...errorSchema });
+  await metricsApp.register(healthRoutes, health);
+  return metricsApp;
 }

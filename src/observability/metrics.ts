@@ -39,3 +39,26 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The metrics as the event callbacks the other rooms report to (auth's TokenEvents, limits' RateLimitEvents,
+ * callers' CallerEvents, discovery's results), so the composition root only hands them over.
+ */
+export function metricEvents(metrics: GatewayMetrics) {
+  return {
+    tokens: {
+      tokenRequest: (kind: string, result: string) => metrics.tokenRequests.inc({ kind, result }),
+      tokenExpiry: (kind: string, at: number) => metrics.tokenExpiry.set({ kind }, at),
+    },
+    discovery: (result: string) => metrics.discoveryCache.inc({ result }),
+    rateLimit: {
+      limited: (pipeline: string) => metrics.rateLimited.inc({ pipeline }),
+      storeError: (outcome: string) => metrics.rateLimitStoreErrors.inc({ outcome }),
+    },
+    callers: {
+      refused: (pipeline: string | null, reason: string) => metrics.callerRefusals.inc({ pipeline: pipeline ?? '', reason }),
+      keyFetch: (result: string) => metrics.callerKeyFetches.inc({ result }),
+      answered: (pipeline: string, caller: string, status: number) => metrics.callerRequests.inc({ pipeline, caller, status: String(status) }),
+    },
+  };
+}

@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
+import { mirrorLegacyRateLimitHeaders } from '../limits/rate-limit.ts';
 import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
 import { RequestContext } from './context.ts';
 import type { InferenceRoute } from './inference.ts';
@@ -119,7 +120,13 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     }
     // Who is calling, before the rate limit (which may key on the identity) and before the body is read.
     if (options.callers) await scope.register(options.callers);
-    if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
+    if (options.rateLimit) {
+      await scope.register(rateLimitPlugin, options.rateLimit);
+      scope.addHook('onSend', (_request, reply, payload, done) => {
+        mirrorLegacyRateLimitHeaders((name) => reply.getHeader(name), (name, value) => reply.header(name, value));
+        done(null, payload);
+      });
+    }
 
     scope.post('/pipelines/:name/infer', {
       config: { route: 'infer' },
