@@ -41,7 +41,8 @@ test('SIGTERM, as Kubernetes sends it: not ready at once, still serving new and 
   ].join('\n'));
   const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', file], {}, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = server.match[1]!;
-  assert.equal((await call(`${url}/readyz`)).status, 200);
+  // Ready once the first token is held (the listener opens before that).
+  await waitFor(async () => (await call(`${url}/readyz`)).status === 200, 'the gateway to be ready');
   const before = simulator.control.counts.inference;
   const inFlight = infer(url, 'ccfraud', ccfraudBody());
   await waitFor(() => simulator.control.counts.inference > before, 'the request to reach Wallaroo');
