@@ -92,6 +92,8 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     replayLimit: Math.min(config.server.bodyLimit, 8 * 1024 * 1024),
     responseLimit: Math.max(config.server.bodyLimit * 4, 64 * 1024 * 1024),
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
+    conversion: config.conversion,
+    openAiBodyLimit: config.server.openAiBodyLimit,
     limitsFor: (pipeline) => limits.get(pipeline.name)!,
   });
   const openAi = new OpenAiForwarder(

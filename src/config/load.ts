@@ -15,7 +15,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
+export type { ConversionLimits, GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -121,6 +121,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       host: raw.server.host,
       port,
       bodyLimit: parseSize(raw.server.bodyLimit),
+      openAiBodyLimit: parseSize(raw.server.openAiBodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
@@ -154,6 +155,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     },
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
+    conversion: { ...raw.conversion, maxOutputBytes: parseSize(raw.conversion.maxOutputBytes) },
   };
 }
 

@@ -1,5 +1,5 @@
-// The validated, normalised configuration every room reads. Types only: importing them pulls in no parser,
-// schema or validator (load.ts does the parsing).
+// The validated, normalised configuration every room reads. Types (and plain default values) only: importing
+// them pulls in no parser, schema or validator (load.ts does the parsing).
 /** A secret given inline (from the environment, usually) or as a mounted file re-read at every use. */
 export type SecretRef = { readonly source: 'inline'; readonly value: string } | { readonly source: 'file'; readonly path: string };
 
@@ -26,7 +26,16 @@ export interface PipelineConfig {
 }
 
 export interface GatewayConfig {
-  server: { host: string; port: number; bodyLimit: number; bodyTimeoutMs: number; shutdownGraceMs: number; maxEventLoopDelayMs: number };
+  server: {
+    host: string;
+    port: number;
+    bodyLimit: number;
+    /** Body limit of the OpenAI-compatible routes: chat and completion requests are small. */
+    openAiBodyLimit: number;
+    bodyTimeoutMs: number;
+    shutdownGraceMs: number;
+    maxEventLoopDelayMs: number;
+  };
   wallaroo: {
     url: string;
     origin: string;
@@ -46,4 +55,29 @@ export interface GatewayConfig {
   };
   logging: { level: string };
   metrics: { port: number | null; host: string };
+  conversion: ConversionLimits;
 }
+
+/** Budgets on every whole-body parse and conversion (SECURITY.md, "Budgets"). */
+export interface ConversionLimits {
+  /** Fields of one table, nested ones counted (Arrow schemas, JSON keys). */
+  maxColumns: number;
+  /** Nesting of arrays and objects in a JSON body, the body's own array or object counted. */
+  maxJsonDepth: number;
+  /** Arrays and objects in one JSON body, counted before it is parsed. */
+  maxJsonContainers: number;
+  /** Values one conversion may hold: every Arrow value (list items, nulls of fixed-size lists at full size, dictionary values as often as they are used). */
+  maxElements: number;
+  /** Bytes one conversion may write (JSON text or Arrow IPC). */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_CONVERSION_LIMITS: Readonly<ConversionLimits> = Object.freeze({
+  maxColumns: 1000,
+  maxJsonDepth: 32,
+  maxJsonContainers: 4 * 1024 * 1024,
+  maxElements: 16 * 1024 * 1024,
+  maxOutputBytes: 256 * 1024 * 1024,
+});
+
+export const DEFAULT_OPENAI_BODY_LIMIT = 1024 * 1024;

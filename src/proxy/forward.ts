@@ -1,13 +1,13 @@
 import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
-import { convertBody } from '../convert/index.ts';
+import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import type { CircuitBreaker } from '../limits/breaker.ts';
 import type { ConcurrencyLimiter } from '../limits/concurrency.ts';
 import type { RetryBudget } from '../limits/retry-budget.ts';
-import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-elapsed.ts';
+import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import { assertWithinLimit, MeteredBody, readBody } from './body.ts';
 import { callerResponseHeaders } from './headers.ts';
@@ -29,6 +29,10 @@ export interface ForwardDeps extends UpstreamDeps {
   /** Cap on an upstream answer the gateway must buffer (conversion, error bodies). */
   responseLimit: number;
   inputSchemas: ReadonlyMap<string, ReadonlyMap<string, DataType>>;
+  /** Budgets on every conversion (conversion.* in the config). */
+  conversion: ConversionLimits;
+  /** Body limit of the OpenAI-compatible routes. */
+  openAiBodyLimit: number;
   limitsFor(pipeline: PipelineConfig): PipelineLimits;
 }
 
@@ -133,7 +137,7 @@ export class Forwarder {
         const answer = await readLimited(response.body, deps.responseLimit).catch((error: unknown) => {
           throw upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
         });
-        this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse]));
+        this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse], request.url));
         let converted: Buffer;
         try {
           converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, stats);
@@ -157,7 +161,7 @@ export class Forwarder {
         });
         stats.bytesOut = answer.length;
         const sent = reply.code(response.statusCode).headers(callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode })).send(answer);
-        if (response.statusCode < 300) this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, firstHeader(response.headers['content-type'])));
+        if (response.statusCode < 300) this.recordEngineElapsed(pipeline, stats, () => elapsedFromAnswer(answer, firstHeader(response.headers['content-type']), request.url));
         return sent;
       }
       if (length !== null) stats.bytesOut = length;
@@ -167,9 +171,8 @@ export class Forwarder {
         // Watch the answer only once Fastify pipes it: a listener added earlier would start the flow too soon.
         reply.raw.once('pipe', (source) => {
           if (source !== answerBody) return;
-          watchEngineElapsed(answerBody, firstHeader(response.headers['content-type']), (seconds) =>
-            this.recordEngineElapsed(pipeline, stats, () => seconds),
-          );
+          const onElapsed = (seconds: number) => this.recordEngineElapsed(pipeline, stats, () => seconds);
+          watchEngineElapsed(answerBody, firstHeader(response.headers['content-type']), onElapsed, request.url);
         });
       }
       return reply.code(response.statusCode).headers(headers).send(answerBody);
@@ -189,7 +192,7 @@ export class Forwarder {
   }
 
   private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, stats: RequestStats): Buffer {
-    const { value, ms } = timed(() => convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name) }));
+    const { value, ms } = timed(() => convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name), limits: this.deps.conversion }));
     stats.conversionMs = (stats.conversionMs ?? 0) + ms;
     this.deps.metrics.conversionDuration.observe({ direction: `${from}->${to}` }, ms / 1000);
     return value;

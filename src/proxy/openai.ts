@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
+import { parseJson } from '../convert/json-guard.ts';
 import { mediaType } from '../http/headers.ts';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
@@ -61,16 +62,11 @@ export class OpenAiForwarder {
     if (mediaType(request.headers['content-type']) !== 'application/json') {
       throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify(request.headers['content-type'] ?? '(missing)')}`);
     }
-    assertWithinLimit(declaredLength(request.headers['content-length']), deps.bodyLimit);
+    assertWithinLimit(declaredLength(request.headers['content-length']), deps.openAiBodyLimit);
     return this.forwarder.admit(pipeline, reply, stats, async (admission) => {
-      const body = await readBody(request.raw, deps.bodyLimit, deps.bodyIdleTimeoutMs);
+      const body = await readBody(request.raw, deps.openAiBodyLimit, deps.bodyIdleTimeoutMs);
       stats.bytesIn = body.length;
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch (error) {
-        throw new GatewayError('GW_INVALID_JSON', `the body is not valid JSON: ${(error as Error).message}`);
-      }
+      const parsed = parseJson(body, deps.conversion); // depth and size checked before JSON.parse
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GatewayError('GW_INVALID_JSON', 'an OpenAI request body is a JSON object');
       const streaming = (parsed as { stream?: unknown }).stream === true;
 

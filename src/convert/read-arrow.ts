@@ -1,0 +1,228 @@
+// The untrusted-input boundary for Arrow IPC: every Arrow body the gateway reads, from callers and from
+// Wallaroo, comes through readArrow. apache-arrow trusts what the metadata declares, so before anything is
+// materialised:
+// - the schema's field count (nested fields counted) is read from the flatbuffer and capped, before
+//   apache-arrow decodes it (its per-field cost would otherwise let a few megabytes stall the loop);
+// - flatbuffer vector lengths are checked against their buffer (flatbuffer-guard.ts);
+// - every column's lengths, offsets, bitmaps and dictionary indices are checked against its buffers;
+// - every value the table stands for is charged to the conversion budget: list items, nulls of fixed-size lists
+//   at full size, Null columns (which carry no buffers at all), dictionary entries as often as they are used.
+// A body that fails any of these is a coded error, never an uncaught throw, a hang or a large allocation.
+import { type Data, type DataType, RecordBatch, RecordBatchFileReader, Table, tableFromIPC, Type, type Vector } from 'apache-arrow';
+import type { Field as FieldMessage } from 'apache-arrow/fb/field';
+import { Footer } from 'apache-arrow/fb/footer';
+import { Message } from 'apache-arrow/fb/message';
+import { MessageHeader } from 'apache-arrow/fb/message-header';
+import { Schema as SchemaMessage } from 'apache-arrow/fb/schema';
+import { ByteBuffer } from 'flatbuffers';
+import { GatewayError } from '../errors.ts';
+import { budgetFor, type ConversionBudget } from './budget.ts';
+import './flatbuffer-guard.ts';
+import './linear-schema-assign.ts';
+
+const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+/** The file footer ends with its int32 length and the closing magic. */
+const FOOTER_TRAILER_BYTES = 4 + FILE_MAGIC.length;
+const CONTINUATION = -1;
+
+function invalid(message: string, cause?: unknown): GatewayError {
+  return new GatewayError('GW_INVALID_ARROW', message, cause === undefined ? undefined : { cause });
+}
+
+function int32At(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) | 0;
+}
+
+/** The schema message of a file (its footer's) or of a stream (its first message); null for an empty stream. */
+function schemaMessage(bytes: Uint8Array, isFile: boolean): SchemaMessage | null {
+  if (isFile) {
+    const end = bytes.byteLength - FOOTER_TRAILER_BYTES;
+    const length = int32At(bytes, end);
+    if (length <= 0 || length > end - 8) throw invalid('the Arrow IPC file has a corrupt footer length');
+    const schema = Footer.getRootAsFooter(new ByteBuffer(bytes.subarray(end - length, end))).schema();
+    if (!schema) throw invalid('the Arrow IPC file has no schema');
+    return schema;
+  }
+  let at = 4;
+  let length = int32At(bytes, 0);
+  if (length === CONTINUATION) {
+    length = int32At(bytes, 4);
+    at = 8;
+  }
+  if (length === 0) return null; // end-of-stream marker: a stream without a schema
+  if (length < 0 || at + length > bytes.byteLength) throw invalid('the Arrow IPC stream is truncated in its first message');
+  const message = Message.getRootAsMessage(new ByteBuffer(bytes.subarray(at, at + length)));
+  if (message.headerType() !== MessageHeader.Schema) throw invalid('the Arrow IPC stream does not start with a schema message');
+  return message.header(new SchemaMessage()) as SchemaMessage | null;
+}
+
+/** Fields of a schema message, nested ones counted; stops counting past `max`. */
+function countFields(schema: SchemaMessage, max: number): number {
+  let count = 0;
+  const pending: FieldMessage[] = [];
+  const push = (length: number, field: (i: number) => FieldMessage | null) => {
+    for (let i = 0; i < length && count + pending.length <= max; i++) {
+      const child = field(i);
+      if (child) pending.push(child);
+    }
+  };
+  push(schema.fieldsLength(), (i) => schema.fields(i));
+  while (pending.length > 0 && count <= max) {
+    const field = pending.pop()!;
+    count++;
+    push(field.childrenLength(), (i) => field.children(i));
+  }
+  return count + pending.length;
+}
+
+type Charge = (values: number, what: string) => void;
+
+/**
+ * apache-arrow does not check a batch's buffers against the lengths its metadata declares. A corrupted length
+ * or offset would then send a reader over billions of elements, so every column is checked before use:
+ * lengths fit the buffers, offsets rise monotonically and stay within the child, dictionary indices point into
+ * the dictionary, recursively. Every node's values are charged as they are met.
+ */
+function validateData(data: Data, path: string, charge: Charge): void {
+  const type = data.type as DataType;
+  const { length } = data;
+  charge(length, `column "${path}"`);
+  const fail = (what: string): never => {
+    throw invalid(`the Arrow IPC body is inconsistent: column "${path}" ${what}`);
+  };
+  if (data.nullBitmap && data.nullBitmap.length > 0 && data.nullBitmap.length * 8 < data.offset + length) fail('has a short validity bitmap');
+  const checkOffsets = (offsets: ArrayLike<number | bigint> | undefined, limit: number) => {
+    if (!offsets || offsets.length < length + 1) return fail('has too few offsets');
+    let previous = Number(offsets[0]);
+    if (previous < 0) fail('has a negative offset');
+    for (let i = 1; i <= length; i++) {
+      const next = Number(offsets[i]);
+      if (next < previous) fail('has decreasing offsets');
+      previous = next;
+    }
+    if (previous > limit) fail(`has offsets past its ${limit} values`);
+  };
+  switch (type.typeId) {
+    case Type.Int:
+    case Type.Float:
+    case Type.Timestamp:
+    case Type.Date:
+    case Type.Time:
+    case Type.Decimal:
+    case Type.Duration:
+    case Type.FixedSizeBinary:
+      // stride: elements of `values` per row (a FixedSizeBinary's byte width, a Decimal's 32-bit words)
+      if (data.values && data.values.length < length * data.stride) fail(`has ${data.values.length} values for ${length} rows`);
+      break;
+    case Type.Bool:
+      if (data.values && data.values.length * 8 < data.offset + length) fail('has a short bit buffer');
+      break;
+    case Type.Utf8:
+    case Type.LargeUtf8:
+    case Type.Binary:
+    case Type.LargeBinary:
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, (data.values as Uint8Array | undefined)?.length ?? 0);
+      break;
+    case Type.List:
+    case Type.LargeList:
+    case Type.Map:
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, data.children[0]?.length ?? 0);
+      break;
+    case Type.FixedSizeList: {
+      const size = (type as unknown as { listSize: number }).listSize;
+      if ((data.children[0]?.length ?? 0) < length * size) fail(`has ${data.children[0]?.length ?? 0} values for ${length} lists of ${size}`);
+      break;
+    }
+    case Type.Struct:
+      for (const child of data.children) if (child.length < length) fail(`has a field shorter than ${length} rows`);
+      break;
+    case Type.Dictionary:
+      validateDictionary(data, path, charge, fail);
+      return; // its value type's children belong to the dictionary, checked there
+    default:
+      break;
+  }
+  type.children?.forEach((field, i) => {
+    const child = data.children[i];
+    if (child) validateData(child, `${path}.${field.name}`, charge);
+  });
+}
+
+/** Dictionary entries are checked (and charged) once; indices must point into them. */
+function validateDictionary(data: Data, path: string, charge: Charge, fail: (what: string) => never): void {
+  const dictionary = data.dictionary as Vector | undefined;
+  if (!dictionary) return fail('has no dictionary');
+  let nested = 0;
+  for (const chunk of dictionary.data) {
+    validateData(chunk, `${path}[dictionary]`, (values, what) => {
+      charge(values, what);
+      nested += values;
+    });
+  }
+  const entries = dictionary.length;
+  nested -= entries; // values inside the entries (list items, struct fields), beyond the entries themselves
+  const indices = data.values as ArrayLike<number | bigint> | undefined;
+  if (!indices || indices.length < data.length) return fail('has too few dictionary indices');
+  for (let i = 0; i < data.length; i++) {
+    if (data.nullCount > 0 && !data.getValid(i)) continue;
+    const index = Number(indices[i]);
+    if (!(index >= 0 && index < entries)) fail(`has index ${index} past its ${entries}-entry dictionary`);
+  }
+  // Each use writes its entry again: an entry holds at most every nested value of the dictionary.
+  if (nested > 0) charge(data.length * nested, `column "${path}" (dictionary entries as used)`);
+}
+
+/**
+ * Reads an Arrow file batch by batch through its footer. apache-arrow's iterating file reader loops forever when
+ * a corrupted footer points a block at a message that is not a record batch (found by fuzzing); reading each
+ * block by index cannot loop, and a bad block becomes a coded error.
+ */
+function readArrowFile(bytes: Uint8Array): Table {
+  const reader = RecordBatchFileReader.from(bytes);
+  reader.open();
+  const { schema } = reader;
+  if (!schema) throw invalid('the Arrow IPC file has no schema');
+  const batches: RecordBatch[] = [];
+  for (let index = 0; index < reader.numRecordBatches; index++) {
+    const batch = reader.readRecordBatch(index) as RecordBatch | null; // sync: the source is a byte array
+    if (!batch) throw invalid(`record batch ${index} of the Arrow IPC file is missing or corrupt`);
+    batches.push(batch);
+  }
+  return batches.length > 0 ? new Table(batches) : new Table(schema);
+}
+
+/**
+ * Reads an Arrow IPC file or stream under `budget` (by default the default limits for this many bytes).
+ * Anything unreadable is GW_INVALID_ARROW, anything too large once decoded GW_BODY_TOO_COMPLEX; never an
+ * uncaught throw.
+ */
+export function readArrow(bytes: Uint8Array, budget: ConversionBudget = budgetFor(bytes.byteLength)): Table {
+  if (bytes.byteLength === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+  const isFile = bytes.byteLength >= 8 && FILE_MAGIC.every((byte, i) => bytes[i] === byte);
+  const isStream = !isFile && bytes.byteLength >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff;
+  if (!isFile && !isStream) {
+    throw invalid('the body is not Arrow IPC: no "ARROW1" file magic and no stream message header');
+  }
+  if (isFile && (bytes.byteLength < 8 + FOOTER_TRAILER_BYTES || !FILE_MAGIC.every((byte, i) => bytes[bytes.byteLength - 6 + i] === byte))) {
+    throw invalid('the Arrow IPC file is truncated: its closing "ARROW1" magic is missing');
+  }
+  let table: Table;
+  try {
+    const schema = schemaMessage(bytes, isFile);
+    if (!schema) throw invalid('the Arrow IPC stream has no schema message');
+    budget.checkColumns(countFields(schema, budget.limits.maxColumns), 'the Arrow IPC body');
+    table = isFile ? readArrowFile(bytes) : tableFromIPC(bytes);
+    const charge: Charge = (values, what) => budget.spend(values, what);
+    for (const batch of table.batches) {
+      charge(batch.numRows, 'the rows of the Arrow IPC body'); // rows are values too: a batch of no columns still writes {}
+      batch.data.children.forEach((child, i) => validateData(child, table.schema.fields[i]?.name ?? String(i), charge));
+      void batch.data.children.map((child) => child.nullCount); // lazily decoded: surface corruption here
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // Corrupt input that got past the checks and failed inside apache-arrow: its message describes our
+    // internals, not the body, so it goes to the log (cause) and not to the caller.
+    throw invalid('the Arrow IPC body could not be read: its metadata or buffers are corrupt', error);
+  }
+  return table;
+}
