@@ -57,6 +57,16 @@ function dictionaryWriter(data: Data, out: JsonOutput, budget: ConversionBudget 
   starts[entry] = entries.length;
   const rendered = entries.result();
   const indices = data.values as ArrayLike<number | bigint>;
+  if (budget) {
+    // What the column will write is known now: refuse before writing (and touching) any of it.
+    let total = out.length;
+    const hasNulls = data.nullCount > 0;
+    for (let i = 0; i < data.length; i++) {
+      const at = Number(indices[i]);
+      total += hasNulls && !data.getValid(i) ? 5 : starts[at + 1]! - starts[at]! + 1;
+    }
+    budget.checkOutput(total, 'the JSON text');
+  }
   return withNulls(data, out, (i) => {
     const at = Number(indices[i]); // checked against the dictionary's length by read-arrow.ts
     out.bytes(rendered, starts[at]!, starts[at + 1]!);

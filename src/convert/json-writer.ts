@@ -20,7 +20,7 @@ export class JsonOutput {
   private ensure(extra: number): void {
     const needed = this.position + extra;
     if (needed <= this.buffer.length) return;
-    this.budget?.checkOutput(needed, 'the JSON answer');
+    this.budget?.checkOutput(needed, 'the JSON text');
     let size = this.buffer.length * 2;
     while (size < needed) size *= 2;
     if (this.budget) size = Math.min(size, Math.max(needed, this.budget.outputBytes));

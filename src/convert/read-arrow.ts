@@ -163,8 +163,9 @@ function validateDictionary(data: Data, path: string, charge: Charge, fail: (wha
   nested -= entries; // values inside the entries (list items, struct fields), beyond the entries themselves
   const indices = data.values as ArrayLike<number | bigint> | undefined;
   if (!indices || indices.length < data.length) return fail('has too few dictionary indices');
+  const hasNulls = data.nullCount > 0;
   for (let i = 0; i < data.length; i++) {
-    if (data.nullCount > 0 && !data.getValid(i)) continue;
+    if (hasNulls && !data.getValid(i)) continue;
     const index = Number(indices[i]);
     if (!(index >= 0 && index < entries)) fail(`has index ${index} past its ${entries}-entry dictionary`);
   }
