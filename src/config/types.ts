@@ -76,7 +76,7 @@ export const DEFAULT_CONVERSION_LIMITS: Readonly<ConversionLimits> = Object.free
   maxColumns: 1000,
   maxJsonDepth: 32,
   maxJsonContainers: 4 * 1024 * 1024,
-  maxElements: 16 * 1024 * 1024,
+  maxElements: 32 * 1024 * 1024,
   maxOutputBytes: 256 * 1024 * 1024,
 });
 

@@ -27,7 +27,7 @@ test('a minimal config gets every default from the spec', () => {
     host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, maxEventLoopDelayMs: 1_000,
   });
   assert.deepEqual(config.conversion, {
-    maxColumns: 1000, maxJsonDepth: 32, maxJsonContainers: 4 * 1024 * 1024, maxElements: 16 * 1024 * 1024, maxOutputBytes: 256 * 1024 * 1024,
+    maxColumns: 1000, maxJsonDepth: 32, maxJsonContainers: 4 * 1024 * 1024, maxElements: 32 * 1024 * 1024, maxOutputBytes: 256 * 1024 * 1024,
   });
   assert.equal(config.wallaroo.auth.tokenUrl, 'https://wallaroo.example.com/auth/realms/master/protocol/openid-connect/token');
   assert.equal(config.wallaroo.auth.clientId, 'api-client');

@@ -26,7 +26,7 @@ test('a 402-byte Arrow list of 2^31-1 nulls bound for a JSON pipeline is refused
     statusCode: 413,
     code: 'GW_BODY_TOO_COMPLEX',
     error: STATUS_CODES[413],
-    message: 'column "tensor.item" would take the body past 68752 values (a 402-byte body may hold 8 per byte, at most conversion.maxElements = 16777216)',
+    message: 'column "tensor.item" would take the body past 68752 values (a 402-byte body may hold 8 per byte, at most conversion.maxElements = 33554432)',
   });
   assertStayedResponsive(watched, body.byteLength, bodyLimit);
   assert.equal(simulator.control.seen.length, seenBefore, 'nothing reached Wallaroo');

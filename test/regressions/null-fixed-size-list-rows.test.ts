@@ -25,7 +25,7 @@ test('null rows of a large fixed-size list count at full size: 32 KB of {"tensor
     statusCode: 413,
     code: 'GW_BODY_TOO_COMPLEX',
     error: STATUS_CODES[413],
-    message: `column "tensor" (2048 lists of 150528, null ones included) would take the body past ${65_536 + 8 * body.length} values (a ${body.length}-byte body may hold 8 per byte, at most conversion.maxElements = 16777216)`,
+    message: `column "tensor" (2048 lists of 150528, null ones included) would take the body past ${65_536 + 8 * body.length} values (a ${body.length}-byte body may hold 8 per byte, at most conversion.maxElements = 33554432)`,
   });
   assertStayedResponsive(watched, body.length, bodyLimit);
   assert.equal(simulator.control.counts.inference, 0, 'nothing reached Wallaroo');
