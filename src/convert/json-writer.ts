@@ -17,9 +17,12 @@ export class JsonOutput {
     this.buffer = Buffer.allocUnsafe(Math.max(1, Math.min(initialBytes, cap)));
   }
 
+  /** Called before every write: kept this small so it inlines; growing is the rare case. */
   private ensure(extra: number): void {
-    const needed = this.position + extra;
-    if (needed <= this.buffer.length) return;
+    if (this.position + extra > this.buffer.length) this.grow(this.position + extra);
+  }
+
+  private grow(needed: number): void {
     this.budget?.checkOutput(needed, 'the JSON text');
     let size = this.buffer.length * 2;
     while (size < needed) size *= 2;
