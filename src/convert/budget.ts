@@ -44,13 +44,23 @@ export class ConversionBudget {
 
   /** Charges `count` values about to be allocated for `what`; throws, before the allocation, beyond the budget. */
   spend(count: number, what: string): void {
+    if (!this.take(count)) throw this.tooMany(what);
+  }
+
+  /**
+   * Charges `count` values; false once past the budget, and the caller throws tooMany() naming what it was
+   * about to allocate (for hot paths: the name is built only then).
+   */
+  take(count: number): boolean {
     this.spentElements += count;
-    if (this.spentElements > this.elements) {
-      throw tooComplex(
-        `${what} would take the body past ${this.elements} values (a ${this.inputBytes}-byte body may hold ${ELEMENTS_PER_INPUT_BYTE} per byte, ` +
-          `at most conversion.maxElements = ${this.limits.maxElements})`,
-      );
-    }
+    return this.spentElements <= this.elements;
+  }
+
+  tooMany(what: string): GatewayError {
+    return tooComplex(
+      `${what} would take the body past ${this.elements} values (a ${this.inputBytes}-byte body may hold ${ELEMENTS_PER_INPUT_BYTE} per byte, ` +
+        `at most conversion.maxElements = ${this.limits.maxElements})`,
+    );
   }
 
   get spent(): number {

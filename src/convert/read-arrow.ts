@@ -75,33 +75,42 @@ function countFields(schema: SchemaMessage, max: number): number {
   return count + pending.length;
 }
 
-type Charge = (values: number, what: string) => void;
+/** Charges values met at `path`; `detail` says what they are. Names are built only for a refusal. */
+type Charge = (values: number, path: readonly string[], detail?: string) => void;
+
+/** A column's name from its path: fields joined with dots, `[dictionary]` appended. */
+function columnName(path: readonly string[]): string {
+  return path.reduce((name, part) => (name === '' || part.startsWith('[') ? name + part : `${name}.${part}`), '');
+}
+
+function inconsistent(path: readonly string[], what: string): never {
+  throw invalid(`the Arrow IPC body is inconsistent: column "${columnName(path)}" ${what}`);
+}
+
+function checkOffsets(offsets: ArrayLike<number | bigint> | undefined, length: number, limit: number, path: readonly string[]): void {
+  if (!offsets || offsets.length < length + 1) inconsistent(path, 'has too few offsets');
+  let previous = Number(offsets[0]);
+  if (previous < 0) inconsistent(path, 'has a negative offset');
+  for (let i = 1; i <= length; i++) {
+    const next = Number(offsets[i]);
+    if (next < previous) inconsistent(path, 'has decreasing offsets');
+    previous = next;
+  }
+  if (previous > limit) inconsistent(path, `has offsets past its ${limit} values`);
+}
 
 /**
  * apache-arrow does not check a batch's buffers against the lengths its metadata declares. A corrupted length
  * or offset would then send a reader over billions of elements, so every column is checked before use:
  * lengths fit the buffers, offsets rise monotonically and stay within the child, dictionary indices point into
- * the dictionary, recursively. Every node's values are charged as they are met.
+ * the dictionary, recursively. Every node's values are charged as they are met. `path` is a stack of field
+ * names, pushed and popped, so nothing is allocated per node unless a check fails.
  */
-function validateData(data: Data, path: string, charge: Charge): void {
+function validateData(data: Data, path: string[], charge: Charge): void {
   const type = data.type as DataType;
   const { length } = data;
-  charge(length, `column "${path}"`);
-  const fail = (what: string): never => {
-    throw invalid(`the Arrow IPC body is inconsistent: column "${path}" ${what}`);
-  };
-  if (data.nullBitmap && data.nullBitmap.length > 0 && data.nullBitmap.length * 8 < data.offset + length) fail('has a short validity bitmap');
-  const checkOffsets = (offsets: ArrayLike<number | bigint> | undefined, limit: number) => {
-    if (!offsets || offsets.length < length + 1) return fail('has too few offsets');
-    let previous = Number(offsets[0]);
-    if (previous < 0) fail('has a negative offset');
-    for (let i = 1; i <= length; i++) {
-      const next = Number(offsets[i]);
-      if (next < previous) fail('has decreasing offsets');
-      previous = next;
-    }
-    if (previous > limit) fail(`has offsets past its ${limit} values`);
-  };
+  charge(length, path);
+  if (data.nullBitmap && data.nullBitmap.length > 0 && data.nullBitmap.length * 8 < data.offset + length) inconsistent(path, 'has a short validity bitmap');
   switch (type.typeId) {
     case Type.Int:
     case Type.Float:
@@ -112,65 +121,72 @@ function validateData(data: Data, path: string, charge: Charge): void {
     case Type.Duration:
     case Type.FixedSizeBinary:
       // stride: elements of `values` per row (a FixedSizeBinary's byte width, a Decimal's 32-bit words)
-      if (data.values && data.values.length < length * data.stride) fail(`has ${data.values.length} values for ${length} rows`);
+      if (data.values && data.values.length < length * data.stride) inconsistent(path, `has ${data.values.length} values for ${length} rows`);
       break;
     case Type.Bool:
-      if (data.values && data.values.length * 8 < data.offset + length) fail('has a short bit buffer');
+      if (data.values && data.values.length * 8 < data.offset + length) inconsistent(path, 'has a short bit buffer');
       break;
     case Type.Utf8:
     case Type.LargeUtf8:
     case Type.Binary:
     case Type.LargeBinary:
-      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, (data.values as Uint8Array | undefined)?.length ?? 0);
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, length, (data.values as Uint8Array | undefined)?.length ?? 0, path);
       break;
     case Type.List:
     case Type.LargeList:
     case Type.Map:
-      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, data.children[0]?.length ?? 0);
+      checkOffsets(data.valueOffsets as ArrayLike<number | bigint>, length, data.children[0]?.length ?? 0, path);
       break;
     case Type.FixedSizeList: {
       const size = (type as unknown as { listSize: number }).listSize;
-      if ((data.children[0]?.length ?? 0) < length * size) fail(`has ${data.children[0]?.length ?? 0} values for ${length} lists of ${size}`);
+      if ((data.children[0]?.length ?? 0) < length * size) inconsistent(path, `has ${data.children[0]?.length ?? 0} values for ${length} lists of ${size}`);
       break;
     }
     case Type.Struct:
-      for (const child of data.children) if (child.length < length) fail(`has a field shorter than ${length} rows`);
+      for (const child of data.children) if (child.length < length) inconsistent(path, `has a field shorter than ${length} rows`);
       break;
     case Type.Dictionary:
-      validateDictionary(data, path, charge, fail);
+      validateDictionary(data, path, charge);
       return; // its value type's children belong to the dictionary, checked there
     default:
       break;
   }
-  type.children?.forEach((field, i) => {
+  const fields = type.children;
+  if (!fields) return;
+  for (let i = 0; i < fields.length; i++) {
     const child = data.children[i];
-    if (child) validateData(child, `${path}.${field.name}`, charge);
-  });
+    if (!child) continue;
+    path.push(fields[i]!.name);
+    validateData(child, path, charge);
+    path.pop();
+  }
 }
 
 /** Dictionary entries are checked (and charged) once; indices must point into them. */
-function validateDictionary(data: Data, path: string, charge: Charge, fail: (what: string) => never): void {
+function validateDictionary(data: Data, path: string[], charge: Charge): void {
   const dictionary = data.dictionary as Vector | undefined;
-  if (!dictionary) return fail('has no dictionary');
+  if (!dictionary) inconsistent(path, 'has no dictionary');
   let nested = 0;
+  path.push('[dictionary]');
   for (const chunk of dictionary.data) {
-    validateData(chunk, `${path}[dictionary]`, (values, what) => {
-      charge(values, what);
+    validateData(chunk, path, (values, at, detail) => {
+      charge(values, at, detail);
       nested += values;
     });
   }
+  path.pop();
   const entries = dictionary.length;
   nested -= entries; // values inside the entries (list items, struct fields), beyond the entries themselves
   const indices = data.values as ArrayLike<number | bigint> | undefined;
-  if (!indices || indices.length < data.length) return fail('has too few dictionary indices');
+  if (!indices || indices.length < data.length) inconsistent(path, 'has too few dictionary indices');
   const hasNulls = data.nullCount > 0;
   for (let i = 0; i < data.length; i++) {
     if (hasNulls && !data.getValid(i)) continue;
     const index = Number(indices[i]);
-    if (!(index >= 0 && index < entries)) fail(`has index ${index} past its ${entries}-entry dictionary`);
+    if (!(index >= 0 && index < entries)) inconsistent(path, `has index ${index} past its ${entries}-entry dictionary`);
   }
   // Each use writes its entry again: an entry holds at most every nested value of the dictionary.
-  if (nested > 0) charge(data.length * nested, `column "${path}" (dictionary entries as used)`);
+  if (nested > 0) charge(data.length * nested, path, 'dictionary entries as used');
 }
 
 /**
@@ -213,10 +229,18 @@ export function readArrow(bytes: Uint8Array, budget: ConversionBudget = budgetFo
     if (!schema) throw invalid('the Arrow IPC stream has no schema message');
     budget.checkColumns(countFields(schema, budget.limits.maxColumns), 'the Arrow IPC body');
     table = isFile ? readArrowFile(bytes) : tableFromIPC(bytes);
-    const charge: Charge = (values, what) => budget.spend(values, what);
+    const charge: Charge = (values, path, detail) => {
+      if (!budget.take(values)) throw budget.tooMany(`column "${columnName(path)}"${detail ? ` (${detail})` : ''}`);
+    };
+    const path: string[] = [];
     for (const batch of table.batches) {
-      charge(batch.numRows, 'the rows of the Arrow IPC body'); // rows are values too: a batch of no columns still writes {}
-      batch.data.children.forEach((child, i) => validateData(child, table.schema.fields[i]?.name ?? String(i), charge));
+      // Rows are values too: a batch of no columns still writes {} for each.
+      if (!budget.take(batch.numRows)) throw budget.tooMany('the rows of the Arrow IPC body');
+      batch.data.children.forEach((child, i) => {
+        path.push(table.schema.fields[i]?.name ?? String(i));
+        validateData(child, path, charge);
+        path.pop();
+      });
       void batch.data.children.map((child) => child.nullCount); // lazily decoded: surface corruption here
     }
   } catch (error) {
