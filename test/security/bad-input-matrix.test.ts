@@ -22,7 +22,12 @@ test('deeply nested JSON is refused with GW_JSON_TOO_DEEP; the process keeps ser
 
 test('10^6 tiny rows are converted and answered, not a crash or a hang', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'summary', workspace: 'demo', upstreamFormat: 'arrow', timeoutMs: 60_000 }] }));
+  // Load shedding off: building this body blocks the test's (and so the gateway's) event loop for a second,
+  // and the gateway would rightly shed the request that follows.
+  const gw = await startGateway(t, simulatorConfig(simulator, {
+    server: { host: '127.0.0.1', port: 0, maxEventLoopDelayMs: 0 },
+    pipelines: [{ name: 'summary', workspace: 'demo', upstreamFormat: 'arrow', timeoutMs: 60_000 }],
+  }));
   const body = `[${Array.from({ length: 1_000_000 }, () => '{"a":1}').join(',')}]`;
   const answer = await infer(gw.url, 'summary', body, { accept: 'application/json' }, '?dataset[]=out');
   assert.equal(answer.status, 200);
