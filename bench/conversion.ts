@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { arrowToJson, jsonToArrow, parseInputSchema, readArrow, tableToJsonBytes } from '../src/convert/index.ts';
 
 /**
  * Conversion speed against the JavaScript baselines measured in the same run: JSON -> Arrow against
  * JSON.parse of the same text, Arrow -> JSON against JSON.stringify of the same rows. 10,000 rows x 29 float32
- * (Wallaroo's cc_data_10k.arrow when ../shared is present, else generated rows of the same shape). Times are
+ * (Wallaroo's cc_data_10k.arrow, kept in test/fixtures/wallaroo-samples). Times are
  * the process's CPU time (user + system), not wall time: on a shared machine wall time also counts the waits
  * for a core, which swung the ratios by +-50% from run to run.
  */
@@ -43,12 +43,7 @@ function measure(cases: Record<string, () => unknown>, rounds: number): Record<s
 }
 
 function sourceArrow(): Uint8Array {
-  const shared = fileURLToPath(new URL('../../shared/wallaroo-samples/cc_data_10k.arrow', import.meta.url));
-  if (existsSync(shared)) return readFileSync(shared);
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 10 - 5;
-  const rows = Array.from({ length: 10_000 }, () => ({ tensor: Array.from({ length: 29 }, random) }));
-  return jsonToArrow(JSON.stringify(rows), 'file', { schema: parseInputSchema({ tensor: 'fixed_size_list<float32>[29]' }) });
+  return readFileSync(fileURLToPath(new URL('../test/fixtures/wallaroo-samples/cc_data_10k.arrow', import.meta.url)));
 }
 
 export function benchConversion(rounds = 15): ConversionResult {

@@ -1,11 +1,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Pool, request } from 'undici';
 import { freePort } from '../test/helpers/ports.ts';
 
@@ -30,6 +33,8 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU time (user + system) the proxy process spent per request served, in microseconds. */
+  cpuUsPerRequest?: number;
 }
 
 export interface TargetResult {
@@ -48,8 +53,22 @@ export interface ProxyBenchResult {
   addedLatencyAt1000: { p50Ms: number; p99Ms: number } | null;
   steadyState: { tokenCalls: number; mlopsCalls: number };
   memory: { rssAfterLoadMb: number; rssBefore200MbMb: number; rssPeakDuring200MbMb: number; uploadStatus: number };
+  /** Gateway CPU time per request (microseconds, median round) with tracing off, at 1% and at 100% sampling. */
+  tracingCpu: TracingCpuResult;
   targetsMet: Record<string, boolean>;
 }
+
+export interface TracingCpuResult {
+  requests: number;
+  cpuMicrosPerRequest: Record<string, number>;
+  /** Added CPU per request over tracing off, in microseconds. */
+  addedMicros: Record<string, number>;
+  /** wallaroo_gateway_trace_spans_total per gateway at the end: a dropped span costs less than an exported one. */
+  spans: Record<string, Record<string, number>>;
+}
+
+/** Alternating rounds for the CPU figures: more than the latency rounds, as a shared machine is noisy. */
+const CPU_ROUNDS = 5;
 
 // A 1.2 KB pandas-records body: three ccfraud rows.
 const ROW = { tensor: Array.from({ length: 29 }, (_, i) => Math.round(Math.cos(i) * 1e8) / 1e8) };
@@ -89,7 +108,8 @@ async function stop(child: ChildProcess): Promise<void> {
 }
 
 async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  // Up to about 30 s: a gateway starting on a busy shared core can take 10.
+  for (let i = 0; i < 600; i++) {
     try {
       const response = await request(url);
       await response.body.dump();
@@ -102,16 +122,28 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
-async function load(url: string, seconds: number): Promise<LoadResult> {
+/** The process's CPU time so far (user + system), in microseconds, from /proc. */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+async function load(url: string, seconds: number, headers: Record<string, string> = {}, pid?: number): Promise<LoadResult> {
+  const cpuBefore = pid === undefined ? 0 : cpuUs(pid);
   const result = await autocannon({
     url,
     method: 'POST',
     connections: CONNECTIONS,
     duration: seconds,
-    headers: { 'content-type': 'application/json; format=pandas-records' },
+    headers: { 'content-type': 'application/json; format=pandas-records', ...headers },
     body: BODY,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  const served = result.requests.total;
+  return {
+    rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx,
+    ...(pid === undefined || served === 0 ? {} : { cpuUsPerRequest: (cpuUs(pid) - cpuBefore) / served }),
+  };
 }
 
 /**
@@ -119,7 +151,7 @@ async function load(url: string, seconds: number): Promise<LoadResult> {
  * autocannon cannot measure this: its rate option sends each second's quota as a burst, and its latencies are
  * whole milliseconds, too coarse for a half-millisecond target.
  */
-export async function paced(url: string, rate: number, seconds: number): Promise<LoadResult> {
+export async function paced(url: string, rate: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadResult> {
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections: CONNECTIONS, pipelining: 1 });
   const total = rate * seconds;
@@ -130,7 +162,7 @@ export async function paced(url: string, rate: number, seconds: number): Promise
   const started = performance.now();
   const fire = (index: number, scheduledAt: number, done: () => void) => {
     pool
-      .request({ path: `${target.pathname}${target.search}`, method: 'POST', headers: { 'content-type': 'application/json; format=pandas-records' }, body: BODY })
+      .request({ path: `${target.pathname}${target.search}`, method: 'POST', headers: { 'content-type': 'application/json; format=pandas-records', ...headers }, body: BODY })
       .then(async (response) => {
         await response.body.dump();
         if (response.statusCode < 200 || response.statusCode >= 300) non2xx++;
@@ -166,6 +198,7 @@ function medianRound(rounds: LoadResult[]): LoadResult {
     p99: median((r) => r.p99),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    ...(rounds.every((r) => r.cpuUsPerRequest !== undefined) ? { cpuUsPerRequest: median((r) => r.cpuUsPerRequest!) } : {}),
   };
 }
 
@@ -214,15 +247,30 @@ http {
   return { child, port };
 }
 
-async function startGateway(upstreamPort: number, work: string): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
-  const dir = join(work, 'gateway');
-  mkdirSync(dir);
+/**
+ * A service-account token and the JWKS that verifies it, as a Kubernetes API server would issue them; the
+ * gateway reads the keys from a file (callers.kubernetes.jwksFile), so only verification is measured.
+ */
+async function callerToken(dir: string): Promise<{ token: string; callersYaml: string }> {
+  const issuer = 'https://kubernetes.default.svc.cluster.local';
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' }] }));
+  const token = await new SignJWT({ 'kubernetes.io': { namespace: 'bench', serviceaccount: { name: 'client' } } })
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' }).setIssuer(issuer).setAudience(['wallaroo-gateway'])
+    .setSubject('system:serviceaccount:bench:client').setIssuedAt().setExpirationTime('2h').sign(privateKey);
+  return { token, callersYaml: `callers: { authentication: kubernetes, kubernetes: { issuer: "${issuer}", jwksFile: "${join(dir, 'jwks.json')}" } }` };
+}
+
+async function startGateway(upstreamPort: number, work: string, name = 'gateway', extraYaml: string[] = []): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
   const port = await freePort();
   writeFileSync(join(dir, 'gateway.yaml'), [
     `server: { host: 127.0.0.1, port: ${port}, bodyLimit: 256MiB }`,
     `wallaroo: { url: "http://127.0.0.1:${upstreamPort}", auth: { clientSecret: bench } }`,
     'pipelines: [{ name: ccfraud, workspace: demo, maxConcurrency: 256 }]',
     'logging: { level: info }',
+    ...extraYaml,
   ].join('\n'));
   // Logs go where production would send them: a file descriptor the gateway writes to (here /dev/null).
   const [file, ...args] = pinned([process.execPath, 'dist/main.js', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
@@ -263,6 +311,64 @@ async function streamLargeBody(gatewayPort: number, pid: number, megabytes: numb
   return { before, peak, status: response.statusCode };
 }
 
+/** User + system CPU time of a process, in microseconds (from /proc: clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/**
+ * The gateway's CPU time per request with tracing off, at 1% and at 100% sampling, spans exported to an
+ * OTLP/HTTP sink in this process (on the load generator's CPU). Three gateways run at once and are loaded in
+ * turn over alternating rounds; each round's CPU time is read from /proc, divided by the answers served.
+ */
+async function benchTracingCpu(upstreamPort: number, work: string, children: ChildProcess[]): Promise<TracingCpuResult> {
+  const sink = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
+  try {
+    const variants: Array<{ name: string; config: string[] }> = [
+      { name: 'tracing off', config: [] },
+      { name: 'tracing 1%', config: [`tracing: { enabled: true, endpoint: "${endpoint}", sampleRatio: 0.01, exportIntervalMs: 1000 }`] },
+      { name: 'tracing 100%', config: [`tracing: { enabled: true, endpoint: "${endpoint}", sampleRatio: 1, exportIntervalMs: 1000 }`] },
+    ];
+    const gateways = [];
+    for (const [i, variant] of variants.entries()) {
+      const gateway = await startGateway(upstreamPort, work, `gateway-cpu-${i}`, variant.config);
+      children.push(gateway.child);
+      gateways.push({ ...variant, gateway, url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer` });
+    }
+    for (const { url } of gateways) await load(url, 2); // warm-up
+    const rounds = new Map<string, number[]>(variants.map(({ name }) => [name, []]));
+    let requests = 0;
+    for (let round = 0; round < CPU_ROUNDS; round++) {
+      for (const { name, gateway, url } of gateways) {
+        const before = cpuMicros(gateway.child.pid!);
+        const result = await autocannon({ url, method: 'POST', connections: CONNECTIONS, duration: SATURATION_SECONDS, headers: { 'content-type': 'application/json; format=pandas-records' }, body: BODY });
+        const answered = result['2xx'];
+        rounds.get(name)!.push((cpuMicros(gateway.child.pid!) - before) / Math.max(1, answered));
+        requests += answered;
+      }
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const cpuMicrosPerRequest = Object.fromEntries([...rounds].map(([name, values]) => [name, Math.round(median(values))]));
+    const off = cpuMicrosPerRequest['tracing off']!;
+    const addedMicros = Object.fromEntries(Object.entries(cpuMicrosPerRequest).filter(([name]) => name !== 'tracing off').map(([name, value]) => [name, value - off]));
+    const spans: TracingCpuResult['spans'] = {};
+    for (const { name, gateway } of gateways) {
+      const text = await (await request(`http://127.0.0.1:${gateway.port}/metrics`)).body.text();
+      spans[name] = Object.fromEntries([...text.matchAll(/^wallaroo_gateway_trace_spans_total\{outcome="(\w+)"\} (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    }
+    return { requests, cpuMicrosPerRequest, addedMicros, spans };
+  } finally {
+    sink.closeAllConnections();
+    await new Promise((resolve) => sink.close(resolve));
+  }
+}
+
 const SERVERS = 'bench/.build/servers';
 
 /**
@@ -284,33 +390,40 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   const targets: TargetResult[] = [];
   let memory: ProxyBenchResult['memory'] = { rssAfterLoadMb: 0, rssBefore200MbMb: 0, rssPeakDuring200MbMb: 0, uploadStatus: 0 };
   let steadyState = { tokenCalls: -1, mlopsCalls: -1 };
+  let tracingCpu: TracingCpuResult = { requests: 0, cpuMicrosPerRequest: {}, addedMicros: {}, spans: {} };
   const work = mkdtempSync(join(tmpdir(), 'bench-proxy-')); // configs, nginx's temp paths; removed at the end
   try {
     // Every proxy runs at once (an idle one costs nothing) so they can be measured in alternation: a slow
     // patch of this shared machine then lands on all of them rather than on whichever ran at that moment.
-    const urls: Array<{ name: string; url: string }> = [{ name: 'direct', url: `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud` }];
+    const urls: Array<{ name: string; url: string; headers?: Record<string, string>; pid?: number }> = [{ name: 'direct', url: `${upstreamUrl}/v1/api/pipelines/infer/ccfraud-1/ccfraud`, pid: upstream.child.pid! }];
     const bare = await startServer([process.execPath, `${SERVERS}/bare-proxy.js`, upstreamUrl]);
     children.push(bare.child);
-    urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer` });
+    urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer`, pid: bare.child.pid! });
     const nginx = await startNginx(upstream.port, work);
     if (nginx) {
       children.push(nginx.child);
-      urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` });
+      urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` }); // its workers are other processes: no CPU figure
     }
     const minimal = await startServer([process.execPath, `${SERVERS}/min-forwarder.js`, upstreamUrl]);
     children.push(minimal.child);
-    urls.push({ name: 'minimal undici forwarder', url: `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer` });
+    urls.push({ name: 'minimal undici forwarder', url: `http://127.0.0.1:${minimal.port}/pipelines/ccfraud/infer`, pid: minimal.child.pid! });
     const gateway = await startGateway(upstream.port, work);
     children.push(gateway.child);
-    urls.push({ name: 'wallaroo-gateway', url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer` });
+    urls.push({ name: 'wallaroo-gateway', url: `http://127.0.0.1:${gateway.port}/pipelines/ccfraud/infer`, pid: gateway.child.pid! });
+    // The same gateway verifying each caller's service-account token (one token per caller, as in steady state).
+    mkdirSync(join(work, 'callers'));
+    const caller = await callerToken(join(work, 'callers'));
+    const verifying = await startGateway(upstream.port, work, 'callers', [caller.callersYaml]);
+    children.push(verifying.child);
+    urls.push({ name: 'gateway + caller tokens', url: `http://127.0.0.1:${verifying.port}/pipelines/ccfraud/infer`, headers: { authorization: `Bearer ${caller.token}` }, pid: verifying.child.pid! });
 
-    for (const { url } of urls) await load(url, 2); // warm-up: JIT, pools; the gateway fetches its token and URL
+    for (const { url, headers } of urls) await load(url, 2, headers); // warm-up: JIT, pools; the gateway fetches its token and URL
     const before = await counts(upstream.port);
     const saturationRounds = new Map<string, LoadResult[]>(urls.map(({ name }) => [name, []]));
     const pacedRounds = new Map<string, LoadResult[]>(urls.map(({ name }) => [name, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const { name, url } of urls) saturationRounds.get(name)!.push(await load(url, SATURATION_SECONDS));
-      for (const { name, url } of urls) pacedRounds.get(name)!.push(await paced(url, FIXED_RATE, FIXED_SECONDS));
+      for (const { name, url, headers, pid } of urls) saturationRounds.get(name)!.push(await load(url, SATURATION_SECONDS, headers, pid));
+      for (const { name, url, headers } of urls) pacedRounds.get(name)!.push(await paced(url, FIXED_RATE, FIXED_SECONDS, headers));
     }
     const after = await counts(upstream.port);
     for (const { name } of urls) {
@@ -321,6 +434,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const rssAfterLoad = rssMb(gateway.child.pid!);
     const upload = await streamLargeBody(gateway.port, gateway.child.pid!, 200);
     memory = { rssAfterLoadMb: rssAfterLoad, rssBefore200MbMb: upload.before, rssPeakDuring200MbMb: upload.peak, uploadStatus: upload.status };
+    tracingCpu = await benchTracingCpu(upstream.port, work, children);
   } finally {
     await Promise.all([...children, upstream.child].map(stop));
     rmSync(work, { recursive: true, force: true });
@@ -337,6 +451,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     'gateway/bare-proxy': ratio('bare @fastify/http-proxy'),
     'gateway/minimal-forwarder': ratio('minimal undici forwarder'),
     'gateway/nginx': ratio('nginx'),
+    'gateway + caller tokens/gateway': rps('gateway + caller tokens') === null ? null : rps('gateway + caller tokens')! / gatewayRps,
   };
   return {
     bodyBytes: Buffer.byteLength(BODY),
@@ -347,6 +462,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     addedLatencyAt1000,
     steadyState,
     memory,
+    tracingCpu,
     targetsMet: {
       'throughput >= 1.5x bare @fastify/http-proxy': (ratios['gateway/bare-proxy'] ?? 0) >= 1.5,
       'throughput >= 0.9x minimal forwarder': (ratios['gateway/minimal-forwarder'] ?? 0) >= 0.9,
@@ -358,9 +474,24 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
   };
 }
 
+/** `npm run bench tracing`: only the tracing CPU figures (the upstream stub and three gateways). */
+export async function benchTracing(): Promise<TracingCpuResult> {
+  if (TASKSET) execFileSync('taskset', ['-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  buildAll();
+  const upstream = await startServer([process.execPath, `${SERVERS}/upstream.js`]);
+  const children: ChildProcess[] = [upstream.child];
+  const work = mkdtempSync(join(tmpdir(), 'bench-tracing-'));
+  try {
+    return await benchTracingCpu(upstream.port, work, children);
+  } finally {
+    await Promise.all(children.map(stop));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 export function printProxies(result: ProxyBenchResult): void {
   console.log(`\nProxy overhead: ${result.connections} connections, ${result.bodyBytes} B pandas-records body, servers ${result.pinned ? 'on CPU 0, load on CPU 1' : 'unpinned (no taskset)'}`);
-  console.log(`  ${'target'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}   @1000/s ${'p50'.padStart(5)} ${'p99'.padStart(5)}  errors`);
+  console.log(`  ${'target'.padEnd(28)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}   @1000/s ${'p50'.padStart(5)} ${'p99'.padStart(5)}  errors  CPU us/req`);
   for (const target of result.targets) {
     if (target.skipped) {
       console.log(`  ${target.name.padEnd(28)} skipped: ${target.skipped}`);
@@ -368,12 +499,18 @@ export function printProxies(result: ProxyBenchResult): void {
     }
     const s = target.saturation!;
     const f = target.fixedRate!;
-    console.log(`  ${target.name.padEnd(28)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(2).padStart(7)} ${s.p99.toFixed(2).padStart(7)}           ${f.p50.toFixed(2).padStart(5)} ${f.p99.toFixed(2).padStart(5)}  ${s.errors + s.non2xx + f.errors + f.non2xx}`);
+    console.log(`  ${target.name.padEnd(28)} ${s.rps.toFixed(0).padStart(8)} ${s.p50.toFixed(2).padStart(7)} ${s.p99.toFixed(2).padStart(7)}           ${f.p50.toFixed(2).padStart(5)} ${f.p99.toFixed(2).padStart(5)}  ${String(s.errors + s.non2xx + f.errors + f.non2xx).padStart(6)}  ${s.cpuUsPerRequest === undefined ? '' : s.cpuUsPerRequest.toFixed(0).padStart(10)}`);
   }
   for (const [name, value] of Object.entries(result.ratios)) console.log(`  ${name.padEnd(28)} ${value === null ? 'n/a' : `${value.toFixed(2)}x`}`);
   if (result.addedLatencyAt1000) console.log(`  added latency at 1,000 req/s vs direct: p50 ${result.addedLatencyAt1000.p50Ms.toFixed(2)} ms, p99 ${result.addedLatencyAt1000.p99Ms.toFixed(2)} ms`);
   console.log(`  steady state: ${result.steadyState.tokenCalls} token calls, ${result.steadyState.mlopsCalls} MLOps calls`);
   const m = result.memory;
   console.log(`  gateway RSS: ${m.rssAfterLoadMb.toFixed(0)} MB after the load run; ${m.rssBefore200MbMb.toFixed(0)} -> peak ${m.rssPeakDuring200MbMb.toFixed(0)} MB while a 200 MB body streamed through (status ${m.uploadStatus})`);
+  const cpu = result.tracingCpu;
+  console.log(`  gateway CPU per request: ${Object.entries(cpu.cpuMicrosPerRequest).map(([name, us]) => `${name} ${us} us`).join(', ')}` +
+    ` (added: ${Object.entries(cpu.addedMicros).map(([name, us]) => `${name} +${us} us`).join(', ')}; ${cpu.requests} requests)`);
+  for (const [name, outcomes] of Object.entries(cpu.spans)) {
+    if (Object.keys(outcomes).length) console.log(`  ${name} spans: ${Object.entries(outcomes).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}`);
+  }
   for (const [target, met] of Object.entries(result.targetsMet)) console.log(`  target ${met ? 'met    ' : 'NOT met'}  ${target}`);
 }

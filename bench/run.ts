@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchConversion, printConversion } from './conversion.ts';
-import { benchProxies, printProxies } from './proxy.ts';
+import { benchProxies, benchTracing, printProxies } from './proxy.ts';
 
-/** `npm run bench [conversion|proxy]`: bounded (about two minutes), loopback only; prints and writes bench/results.json. */
+/** `npm run bench [conversion|proxy|tracing]`: bounded (about two minutes), loopback only; prints and writes bench/results.json. */
 const only = process.argv[2];
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 
@@ -16,6 +16,11 @@ if (!only || only === 'proxy') {
   const proxies = await benchProxies();
   printProxies(proxies);
   results.proxy = proxies;
+}
+if (only === 'tracing') {
+  const tracing = await benchTracing();
+  console.log(JSON.stringify(tracing, null, 2));
+  results.tracing = tracing;
 }
 
 const file = fileURLToPath(new URL('./results.json', import.meta.url));

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Every error the gateway itself produces. One place, so codes stay stable and docs/errors.md can be checked
@@ -21,6 +21,9 @@ export const ERROR_CATALOG = {
   GW_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, summary: 'Content-Type is not pandas-records JSON or Arrow IPC file/stream.' },
   GW_NOT_ACCEPTABLE: { statusCode: 406, summary: 'Accept names no format the gateway can answer in.' },
   GW_REQUEST_TIMEOUT: { statusCode: 408, summary: 'The caller sent its body too slowly.' },
+  GW_CALLER_UNAUTHENTICATED: { statusCode: 401, summary: 'callers.authentication is on and the request has no valid caller credential (service-account token or client certificate); see WWW-Authenticate.' },
+  GW_CALLER_FORBIDDEN: { statusCode: 403, summary: "The verified caller is not in the pipeline's allow list." },
+  GW_CALLER_KEYS_UNAVAILABLE: { statusCode: 503, summary: "The token's signing key is not known and the issuer's keys (JWKS) could not be fetched; retry shortly." },
   GW_RATE_LIMITED: { statusCode: 429, summary: 'The caller exceeded its rate limit; see Retry-After and RateLimit-* headers.' },
   GW_RATE_LIMIT_UNAVAILABLE: { statusCode: 503, summary: 'The shared rate-limit store (Redis) is down and rateLimit.failOpen is false.' },
   GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full, or the gateway is shedding load (event-loop delay above server.maxEventLoopDelayMs).' },
@@ -33,6 +36,8 @@ export const ERROR_CATALOG = {
   GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },
   GW_UPSTREAM_BAD_RESPONSE: { statusCode: 502, summary: 'Wallaroo answered something the gateway could not read or convert.' },
   GW_UPSTREAM_TIMEOUT: { statusCode: 504, summary: 'Wallaroo did not answer within the pipeline timeout.' },
+  GW_CALLER_GONE: { statusCode: 499, summary: 'The caller closed the connection before its answer (nothing is sent; seen only in logs and metrics, as nginx counts it).' },
+  GW_DISCOVERY_TIMEOUT: { statusCode: 504, summary: "The MLOps API did not resolve the pipeline's inference URL within the pipeline timeout." },
   GW_INTERNAL: { statusCode: 500, summary: 'A bug in the gateway; the log line with the request id has details.' },
 } as const satisfies Record<string, { statusCode: number; summary: string }>;
 
@@ -65,7 +70,7 @@ export class GatewayError extends Error {
 
 export function errorBody(code: ErrorCode, message?: string): ErrorBody {
   const { statusCode, summary } = ERROR_CATALOG[code];
-  return { statusCode, code, error: STATUS_CODES[statusCode] ?? 'Error', message: message ?? summary };
+  return { statusCode, code, error: STATUS_CODES[statusCode] ?? (statusCode === 499 ? 'Client Closed Request' : 'Error'), message: message ?? summary };
 }
 
 const FASTIFY_ERRORS: Record<string, GatewayError['code']> = {
@@ -89,4 +94,43 @@ export function toGatewayError(error: unknown): GatewayError {
     return new GatewayError('GW_BAD_REQUEST', undefined, { cause: error });
   }
   return new GatewayError('GW_INTERNAL', 'internal error; the gateway log has details under this request id', { cause: error });
+}
+
+/**
+ * Logs a coded error once: gateway-side and Wallaroo failures (5xx) as warnings, the caller's own (4xx, 499) at
+ * debug, and a bug (GW_INTERNAL) with its stack.
+ */
+export function logGatewayError(log: FastifyBaseLogger, error: GatewayError, original: unknown): void {
+  const cause = error.cause as { code?: string; message?: string } | undefined;
+  const fields = { code: error.code, status: error.statusCode, cause: cause?.code ?? cause?.message };
+  if (error.code === 'GW_INTERNAL') log.error({ ...fields, err: original }, 'unexpected error');
+  else if (error.statusCode >= 500) log.warn(fields, error.message);
+  else log.debug(fields, error.message);
+}
+
+/** Answers with the error's JSON body (unless an answer already started); an unread body closes the connection. */
+export function replyWithError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): void {
+  if (reply.sent || reply.raw.headersSent) return;
+  // A body left unread (too large, too slow) must not be parsed as the next request.
+  if (!request.raw.readableEnded) reply.header('connection', 'close');
+  void reply.code(error.statusCode).headers(error.headers).send(error.toBody());
+}
+
+/** Router errors (bad URL encoding, overlong segments) never reach the error handler: answered here, in the same
+ * format, never echoing the offending path. For Fastify's `frameworkErrors` option. */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'GW_URI_TOO_LONG' : 'GW_BAD_REQUEST';
+  void reply.code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
+}
+
+/** Every thrown thing answered as a coded error body (once, logged once); unknown routes as GW_ROUTE_NOT_FOUND. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const gatewayError = toGatewayError(error);
+    logGatewayError(request.log, gatewayError, error);
+    replyWithError(request, reply, gatewayError);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  });
 }

@@ -1,9 +1,9 @@
-import { ConfigError, type GatewayConfig, loadConfigFile } from '../config/load.ts';
+import { ConfigError, type GatewayConfig, loadConfigFile, type ParseOptions } from '../config/load.ts';
 
 /** Loads a config for a CLI command; every problem goes to `err` and the result is null (the command exits 1). */
-export function loadConfigOrReport(file: string, env: NodeJS.ProcessEnv, err: NodeJS.WritableStream): GatewayConfig | null {
+export function loadConfigOrReport(file: string, env: NodeJS.ProcessEnv, err: NodeJS.WritableStream, options: ParseOptions = {}): GatewayConfig | null {
   try {
-    return loadConfigFile(file, env);
+    return loadConfigFile(file, env, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     err.write(`${error.message}\n`);

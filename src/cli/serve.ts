@@ -1,22 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import { type GatewayConfig, loadConfigFile, parseConfig, readSecret } from '../config/load.ts';
 import { buildServer, type Gateway } from '../server.ts';
 import type { Simulator } from '../simulator/server.ts';
+import { ListenError } from './start-failure.ts';
 
-/** The demo: the embedded simulator and two pipelines, so `npm start` works on a fresh machine. */
-export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
-  return parseConfig(
-    {
-      server: { host: '127.0.0.1', port: 8080 },
-      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
-      pipelines: [
-        { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' } },
-        { name: 'summary', workspace: 'demo' },
-      ],
-    },
-    env,
-  );
-}
+/** The chat request the demo prints as a streaming curl line. */
+export const DEMO_CHAT = { messages: [{ role: 'user', content: 'stream these words back to me' }], stream: true };
 
 export const DEMO_ROW = [
   -1.0603297501, 2.3544967095, -3.5638788326, 5.1387348926, -1.2308457019, -0.7687824608, -3.5881228109,
@@ -26,15 +16,36 @@ export const DEMO_ROW = [
   -1.4463212439,
 ];
 
+/** The demo's pipelines, each with the example body Swagger UI's "Try it out" sends. */
+export const DEMO_PIPELINES = [
+  { name: 'ccfraud', workspace: 'demo', inputSchema: { tensor: 'fixed_size_list<float32>[29]' }, example: [{ tensor: DEMO_ROW }] },
+  { name: 'summary', workspace: 'demo', example: [{ amount: 12.5, items: 3 }, { amount: 7.25, items: 1 }] },
+  // The simulator's OpenAI-compatible model: /pipelines/llm/openai/v1/{completions,chat/completions}.
+  { name: 'llm', workspace: 'demo' },
+];
+
+/** The demo: the embedded simulator and its pipelines, so `npm start` works on a fresh machine. */
+export function demoConfig(simulatorUrl: string, clientSecret: string, env: NodeJS.ProcessEnv): GatewayConfig {
+  return parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 8080 },
+      wallaroo: { url: simulatorUrl, auth: { clientSecret } },
+      pipelines: DEMO_PIPELINES,
+    },
+    env,
+  );
+}
+
 export interface RunningGateway {
   gateway: Gateway;
   simulator: Simulator | null;
   url: string;
   shutdownGraceMs: number;
+  drainDelayMs: number;
   close(): Promise<void>;
 }
 
-/** Loads config, starts the simulator when asked (or in demo mode), builds and listens. */
+/** Loads config (or the demo's), starts the simulator when asked (or in demo mode), builds and listens. */
 export async function startGateway(options: { configFile?: string | undefined; simulate: boolean; env: NodeJS.ProcessEnv }): Promise<RunningGateway> {
   const demo = !options.configFile;
   let simulator: Simulator | null = null;
@@ -56,24 +67,35 @@ export async function startGateway(options: { configFile?: string | undefined; s
       config.pipelines = config.pipelines.map((p) => (p.url ? { ...p, url: `${simulator!.url}${new URL(p.url).pathname}` } : p));
     }
   }
-  const gateway = await buildServer(config);
+  let gateway: Gateway;
   try {
-    await gateway.app.listen({ host: config.server.host, port: config.server.port });
+    gateway = await buildServer(config);
   } catch (error) {
-    await gateway.app.close();
     await simulator?.close();
     throw error;
   }
-  if (gateway.metricsApp) await gateway.metricsApp.listen({ host: config.metrics.host, port: config.metrics.port ?? 0 });
+  const listen = async (listener: 'server' | 'metrics', app: Gateway['app'], host: string, port: number) => {
+    try {
+      await app.listen({ host, port });
+    } catch (error) {
+      // Closing the app also closes the metrics listener, the token timers and the pools (its onClose hook).
+      await gateway.app.close();
+      await simulator?.close();
+      throw new ListenError(listener, host, port, error as NodeJS.ErrnoException);
+    }
+  };
+  await listen('server', gateway.app, config.server.host, config.server.port);
+  if (gateway.metricsApp) await listen('metrics', gateway.metricsApp, config.metrics.host, config.metrics.port ?? 0);
   const address = gateway.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  const url = `http://${host}:${port}`;
+  const url = `${config.server.tls ? 'https' : 'http'}://${host}:${port}`;
   return {
     gateway,
     simulator,
     url,
     shutdownGraceMs: config.server.shutdownGraceMs,
+    drainDelayMs: config.server.drainDelayMs,
     close: async () => {
       gateway.startDraining();
       await gateway.app.close();
@@ -82,21 +104,45 @@ export async function startGateway(options: { configFile?: string | undefined; s
   };
 }
 
-export async function serveCommand(configFile: string | undefined, simulate: boolean, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
-  const running = await startGateway({ configFile, simulate, env });
-  const { gateway } = running;
-  if (!configFile) {
-    out.write(
-      `\nwallaroo-gateway demo: gateway on ${running.url}, embedded Wallaroo simulator on ${running.simulator!.url}\n` +
-        `try:\n  curl -s -X POST ${running.url}/pipelines/ccfraud/infer \\\n` +
-        `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
-        `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +
-        `also: curl -s ${running.url}/pipelines ; curl -s ${running.url}/metrics\n\n`,
-    );
-  }
-  closeWithGrace({ delay: running.shutdownGraceMs, logger: { error: (message: string) => gateway.app.log.error(message) } }, async ({ signal, err }) => {
-    if (err) gateway.app.log.error({ err }, 'closing after an unexpected error');
-    else gateway.app.log.info({ signal }, 'draining: finishing in-flight requests');
+/**
+ * Drains as Kubernetes expects. SIGTERM: /readyz answers 503 GW_DRAINING at once while the listener keeps serving
+ * for drainDelayMs (endpoint removal takes that long to reach every proxy); then the listener closes, in-flight
+ * requests finish (up to shutdownGraceMs), pools close and the process exits 0. SIGINT (Ctrl-C) skips the delay.
+ */
+function drainOnSignals(running: RunningGateway): void {
+  const { app } = running.gateway;
+  const { drainDelayMs, shutdownGraceMs } = running;
+  closeWithGrace({ delay: drainDelayMs + shutdownGraceMs, logger: { error: (message: string) => app.log.error(message) } }, async ({ signal, err }) => {
+    running.gateway.startDraining();
+    if (err) {
+      app.log.error({ err }, 'closing after an unexpected error');
+    } else if (signal === 'SIGTERM' && drainDelayMs > 0) {
+      app.log.info({ signal, drainDelayMs }, 'draining: not ready, still serving until endpoints are removed');
+      await sleep(drainDelayMs);
+    }
+    app.log.info({ signal }, 'closing: finishing in-flight requests');
     await running.close();
   });
+}
+
+export async function serveCommand(configFile: string, simulate: boolean, env: NodeJS.ProcessEnv): Promise<void> {
+  drainOnSignals(await startGateway({ configFile, simulate, env }));
+}
+
+/** `demo` (what `npm start` runs): the simulator and the demo pipelines, with curl lines to try. */
+export async function demoCommand(env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
+  const running = await startGateway({ simulate: true, env });
+  const { url } = running;
+  out.write(
+    `\nwallaroo-gateway demo: gateway on ${url}, embedded Wallaroo simulator on ${running.simulator!.url}\n` +
+      `try:\n  curl -s -X POST ${url}/pipelines/ccfraud/infer \\\n` +
+      `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
+      `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +
+      `an OpenAI-compatible pipeline, streamed (Server-Sent Events):\n  curl -sN -X POST ${url}/pipelines/llm/openai/v1/chat/completions \\\n` +
+      `    -H 'Content-Type: application/json' \\\n` +
+      `    -d '${JSON.stringify(DEMO_CHAT)}'\n` +
+      `also: curl -s ${url}/pipelines ; curl -s ${url}/metrics\n` +
+      `status page: ${url}/   API docs with "Try it out": ${url}/docs/\n\n`,
+  );
+  drainOnSignals(running);
 }

@@ -1,4 +1,4 @@
-import { pipelineOpenApiYaml } from '../observability/openapi.ts';
+import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
 import { loadConfigOrReport } from './config-file.ts';
 
 /** `spec PIPELINE --config FILE`: the pipeline route's OpenAPI 3.1.1 YAML on stdout. */

@@ -1,7 +1,9 @@
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parseDocument } from 'yaml';
+import { normaliseCallers } from './callers.ts';
 import { interpolateTree } from './interpolate.ts';
 import { ConfigError, type ConfigProblem, describeAjvErrors } from './problems.ts';
 import { ConfigSchema, type RawConfig, type RawPipeline } from './schema.ts';
@@ -15,9 +17,26 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { ConversionLimits, GatewayConfig, PipelineConfig, RateLimitRule, SecretRef } from './types.ts';
+export type { CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ParseOptions {
+  /** false: secret and CA files are named but not read (`check-config --offline`, outside the pod). */
+  checkFiles?: boolean;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+/** Whether two listen addresses can clash on one port: the same address, or either one a wildcard. */
+function hostsOverlap(a: string, b: string): boolean {
+  const canonical = (host: string) => {
+    const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    return bare === 'localhost' ? '127.0.0.1' : bare;
+  };
+  const [x, y] = [canonical(a), canonical(b)];
+  return x === y || WILDCARD_HOSTS.has(x) || WILDCARD_HOSTS.has(y);
+}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, verbose: true, strict: false });
 const validateRaw = ajv.compile<RawConfig>(ConfigSchema);
@@ -59,11 +78,29 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     maxQueue: raw.maxQueue,
     maxRetries: raw.maxRetries,
     circuitBreaker: raw.circuitBreaker,
+    example: raw.example,
+    allow: null, // set by parseConfig, which knows callers.authentication
   };
 }
 
+/** Names proxy-addr (Fastify's trustProxy) accepts besides addresses and CIDRs. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, an address/prefix, or one of proxy-addr's names; else a problem message. */
+function trustProxyProblem(entry: string): string | null {
+  if (TRUST_PROXY_NAMES.has(entry)) return null;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return `${JSON.stringify(entry)} is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal`;
+  if (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))) {
+    return `${JSON.stringify(entry)} has a prefix length out of range`;
+  }
+  return null;
+}
+
 /** Validates an already-parsed config tree. `baseDir` resolves relative secret file paths. */
-export function parseConfig(tree: unknown, env: Env = process.env, baseDir = process.cwd(), source?: string): GatewayConfig {
+export function parseConfig(tree: unknown, env: Env = process.env, baseDir = process.cwd(), source?: string, options: ParseOptions = {}): GatewayConfig {
+  const checkFiles = options.checkFiles ?? true;
   const { value, missing } = interpolateTree(tree ?? {}, env);
   const problems: ConfigProblem[] = missing.map(({ path, variable }) => ({
     path,
@@ -80,14 +117,18 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   const origin = url.origin;
   const base = raw.wallaroo.url.replace(/\/+$/, '');
 
-  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true);
+  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true, checkFiles);
   let mlops: GatewayConfig['wallaroo']['mlops'] = null;
   if (raw.wallaroo.mlops) {
-    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true);
-    if (password) mlops = { clientId: raw.wallaroo.mlops.clientId, username: raw.wallaroo.mlops.username, password };
+    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true, checkFiles);
+    const clientId = raw.wallaroo.mlops.clientId ?? raw.wallaroo.auth.clientId;
+    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false, checkFiles);
+    // The inference client's secret goes with the inference client only; another client without a secret is public.
+    const mlopsSecret = ownSecret ?? (clientId === raw.wallaroo.auth.clientId ? clientSecret : null);
+    if (password) mlops = { clientId, clientSecret: mlopsSecret, username: raw.wallaroo.mlops.username, password };
   }
-  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis');
-  if (raw.wallaroo.tls.caFile) {
+  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis', checkFiles);
+  if (raw.wallaroo.tls.caFile && checkFiles) {
     try {
       accessSync(resolve(baseDir, raw.wallaroo.tls.caFile), fsConstants.R_OK);
     } catch {
@@ -96,6 +137,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   }
 
   const pipelines = raw.pipelines.map((p, i) => normalisePipeline(p, i, origin, problems));
+  const { callers, serverTls, allowLists } = normaliseCallers(raw, baseDir, problems, checkFiles);
+  pipelines.forEach((p, i) => (p.allow = allowLists[i] ?? null));
   const seen = new Map<string, number>();
   pipelines.forEach((p, i) => {
     const first = seen.get(p.name);
@@ -110,10 +153,26 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     else problems.push({ path: 'PORT', message: `environment variable PORT is not a port number: ${JSON.stringify(env.PORT)}` });
   }
 
+  const { port: metricsPort, host: metricsHost } = raw.metrics;
+  if (metricsPort !== null && metricsPort !== 0 && metricsPort === port && hostsOverlap(raw.server.host, metricsHost)) {
+    const from = port === raw.server.port ? 'server.port' : 'PORT';
+    problems.push({ path: 'metrics.port', message: `${metricsPort} is also ${from}: the metrics listener (${metricsHost}) and the traffic listener (${raw.server.host}) cannot share it` });
+  }
+  raw.server.trustProxy.forEach((entry, i) => {
+    const problem = trustProxyProblem(entry);
+    if (problem) problems.push({ path: `server.trustProxy[${i}]`, message: problem });
+  });
+  if (raw.ui.enabled && raw.ui.port === 'metrics' && raw.metrics.port === null) {
+    problems.push({ path: 'ui.port', message: 'is metrics, but metrics.port is not set (the status page would have no listener)' });
+  }
+  if (raw.tracing.maxExportBatchSize > raw.tracing.maxQueueSize) {
+    problems.push({ path: 'tracing.maxExportBatchSize', message: `must not exceed tracing.maxQueueSize (${raw.tracing.maxQueueSize})` });
+  }
+
   if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
 
-  const keyBy = raw.rateLimit.keyBy === 'ip'
-    ? ({ kind: 'ip' } as const)
+  const keyBy = raw.rateLimit.keyBy === 'ip' || raw.rateLimit.keyBy === 'identity'
+    ? ({ kind: raw.rateLimit.keyBy } as const)
     : ({ kind: 'header', header: raw.rateLimit.keyBy.slice('header:'.length).toLowerCase() } as const);
 
   return {
@@ -124,7 +183,11 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       openAiBodyLimit: parseSize(raw.server.openAiBodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
+      drainDelayMs: raw.server.drainDelayMs,
+      bufferBudget: parseSize(raw.server.bufferBudget),
       maxEventLoopDelayMs: raw.server.maxEventLoopDelayMs,
+      trustProxy: raw.server.trustProxy,
+      tls: serverTls,
     },
     wallaroo: {
       url: base,
@@ -138,6 +201,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
         clientId: raw.wallaroo.auth.clientId,
         clientSecret,
         refreshBeforeExpirySeconds: raw.wallaroo.auth.refreshBeforeExpirySeconds,
+        requestTimeoutMs: raw.wallaroo.auth.requestTimeoutMs,
       },
       mlops,
     },
@@ -153,14 +217,17 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       failOpen: raw.rateLimit.failOpen,
       redisTimeoutMs: raw.rateLimit.redisTimeoutMs,
     },
+    callers,
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
     conversion: { ...raw.conversion, maxOutputBytes: parseSize(raw.conversion.maxOutputBytes) },
+    ui: { enabled: raw.ui.enabled, port: raw.ui.port },
+    tracing: { ...raw.tracing },
   };
 }
 
 /** Parses YAML text; syntax errors become problems with line numbers rather than exceptions. */
-export function parseConfigText(text: string, env: Env = process.env, baseDir = process.cwd(), source?: string): GatewayConfig {
+export function parseConfigText(text: string, env: Env = process.env, baseDir = process.cwd(), source?: string, options: ParseOptions = {}): GatewayConfig {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
@@ -168,15 +235,15 @@ export function parseConfigText(text: string, env: Env = process.env, baseDir = 
       source,
     );
   }
-  return parseConfig(document.toJS(), env, baseDir, source);
+  return parseConfig(document.toJS(), env, baseDir, source, options);
 }
 
-export function loadConfigFile(file: string, env: Env = process.env): GatewayConfig {
+export function loadConfigFile(file: string, env: Env = process.env, options: ParseOptions = {}): GatewayConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError([{ path: '', message: `cannot read config file ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})` }], file);
   }
-  return parseConfigText(text, env, dirname(resolve(file)), file);
+  return parseConfigText(text, env, dirname(resolve(file)), file, options);
 }

@@ -40,6 +40,8 @@ const PipelineSchema = Type.Object(
     maxConcurrency: Type.Integer({ minimum: 1, default: 64 }),
     maxQueue: Type.Integer({ minimum: 0, default: 256 }),
     maxRetries: Type.Integer({ minimum: 0, maximum: 5, default: 2 }),
+    // Who may call this pipeline (callers.authentication on); absent: callers.allow.
+    allow: Type.Optional(Type.Array(NonEmpty, { maxItems: 1000 })),
     circuitBreaker: Type.Object(
       {
         failureThreshold: Type.Integer({ minimum: 1, default: 5 }),
@@ -47,6 +49,8 @@ const PipelineSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    // A pandas-records body shown (and sent by "Try it out") in the pipeline's OpenAPI document and Swagger UI.
+    example: Nullable(Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 100 })),
   },
   { additionalProperties: false },
 );
@@ -60,7 +64,15 @@ export const ConfigSchema = Type.Object(
       openAiBodyLimit: Type.Union([Size], { default: DEFAULT_OPENAI_BODY_LIMIT }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
       shutdownGraceMs: Type.Integer({ minimum: 0, default: 25_000 }),
+      // Ready turns 503 at SIGTERM, the listener stays open this long (endpoint removal), then the drain begins.
+      drainDelayMs: Type.Integer({ minimum: 0, default: 5_000 }),
+      // Bytes all requests together may hold in memory (bodies kept for replay or conversion, answers read whole).
+      bufferBudget: Type.Union([Size], { default: '256MiB' }),
       maxEventLoopDelayMs: Type.Integer({ minimum: 0, default: 1_000 }),
+      // Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or loopback/linklocal/uniquelocal).
+      trustProxy: Type.Array(NonEmpty, { default: [] }),
+      // Serve HTTPS with these PEM files (re-read when they change); null: plain HTTP.
+      tls: Nullable(Type.Object({ certFile: NonEmpty, keyFile: NonEmpty }, { additionalProperties: false })),
     }),
     wallaroo: Type.Object(
       {
@@ -75,11 +87,15 @@ export const ConfigSchema = Type.Object(
           clientSecret: Type.Optional(Type.String()),
           clientSecretFile: Type.Optional(NonEmpty),
           refreshBeforeExpirySeconds: Type.Integer({ minimum: 0, default: 60 }),
+          requestTimeoutMs: Type.Integer({ minimum: 1, maximum: 120_000, default: 5_000 }),
         }),
         mlops: Nullable(
           Type.Object(
             {
-              clientId: Type.String({ minLength: 1, default: 'sdk-client' }),
+              // Default: the inference client (the confidential client, with its secret), as Wallaroo documents.
+              clientId: Type.Optional(Type.String({ minLength: 1 })),
+              clientSecret: Type.Optional(Type.String()),
+              clientSecretFile: Type.Optional(NonEmpty),
               username: NonEmpty,
               password: Type.Optional(Type.String()),
               passwordFile: Type.Optional(NonEmpty),
@@ -93,16 +109,43 @@ export const ConfigSchema = Type.Object(
     discovery: closed({
       ttlSeconds: Type.Integer({ minimum: 1, default: 300 }),
       maxEntries: Type.Integer({ minimum: 1, default: 1000 }),
+      // A failed lookup is remembered this long: requests for it fail fast instead of each calling the MLOps API.
+      negativeTtlSeconds: Type.Integer({ minimum: 0, maximum: 3600, default: 5 }),
+      // One lookup (its MLOps calls together); callers wait no longer than their own pipeline timeout.
+      timeoutMs: Type.Integer({ minimum: 1, maximum: 120_000, default: 10_000 }),
     }),
     pipelines: Type.Array(PipelineSchema, { minItems: 1 }),
     rateLimit: closed({
       store: Type.Union([Type.Literal('memory'), Type.Literal('redis')], { default: 'memory' }),
       redisUrl: Nullable(Type.String({ pattern: '^rediss?://' })),
       redisUrlFile: Type.Optional(NonEmpty),
-      keyBy: Type.String({ pattern: '^(ip|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$', default: 'ip' }),
+      keyBy: Type.String({ pattern: '^(ip|identity|header:[A-Za-z0-9!#$%&\'*+.^_`|~-]+)$', default: 'ip' }),
       default: Nullable(RateLimitRule),
       failOpen: Type.Boolean({ default: true }),
       redisTimeoutMs: Type.Integer({ minimum: 1, default: 200 }),
+    }),
+    callers: closed({
+      authentication: Type.Union([Type.Literal('none'), Type.Literal('kubernetes'), Type.Literal('mtls')], { default: 'none' }),
+      allow: Type.Array(NonEmpty, { maxItems: 1000, default: ['*'] }),
+      identityMetricLabel: Type.Boolean({ default: false }),
+      kubernetes: Nullable(
+        Type.Object(
+          {
+            issuer: NonEmpty,
+            audience: Type.String({ minLength: 1, default: 'wallaroo-gateway' }),
+            jwksUrl: Nullable(Type.String({ pattern: '^https?://' })),
+            jwksFile: Nullable(NonEmpty),
+            caFile: Nullable(NonEmpty),
+            bearerTokenFile: Nullable(NonEmpty),
+            clockSkewSeconds: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+            keysRefreshSeconds: Type.Integer({ minimum: 10, maximum: 86_400, default: 300 }),
+            keysMinRefreshSeconds: Type.Integer({ minimum: 1, maximum: 3_600, default: 5 }),
+            keysTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3_000 }),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+      mtls: Nullable(Type.Object({ caFile: NonEmpty }, { additionalProperties: false })),
     }),
     logging: closed({
       level: Type.Union(
@@ -120,6 +163,20 @@ export const ConfigSchema = Type.Object(
       maxJsonContainers: Type.Integer({ minimum: 1, default: CONVERSION.maxJsonContainers }),
       maxElements: Type.Integer({ minimum: 1, default: CONVERSION.maxElements }),
       maxOutputBytes: Type.Union([Size], { default: CONVERSION.maxOutputBytes }),
+    }),
+    ui: closed({
+      enabled: Type.Boolean({ default: true }),
+      port: Type.Union([Type.Literal('main'), Type.Literal('metrics')], { default: 'main' }),
+    }),
+    tracing: closed({
+      enabled: Type.Boolean({ default: false }),
+      endpoint: Type.String({ pattern: '^https?://[^\\s]+$', default: 'http://127.0.0.1:4318/v1/traces' }),
+      serviceName: Type.String({ minLength: 1, default: 'wallaroo-gateway' }),
+      sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+      maxQueueSize: Type.Integer({ minimum: 1, maximum: 100_000, default: 2048 }),
+      maxExportBatchSize: Type.Integer({ minimum: 1, default: 512 }),
+      exportIntervalMs: Type.Integer({ minimum: 1, default: 5_000 }),
+      exportTimeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
     }),
   },
   { additionalProperties: false },

@@ -20,6 +20,7 @@ export function secretRef(
   baseDir: string,
   problems: ConfigProblem[],
   required: boolean,
+  checkFile = true,
 ): SecretRef | null {
   if (inline !== undefined && file !== undefined) {
     problems.push({ path: `${path}File`, message: `set ${path.split('.').pop()} or ${path.split('.').pop()}File, not both` });
@@ -27,6 +28,7 @@ export function secretRef(
   }
   if (file !== undefined) {
     const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
+    if (!checkFile) return { source: 'file', path: absolute };
     try {
       accessSync(absolute, fsConstants.R_OK);
       if (readFileSync(absolute, 'utf8').trim() === '') problems.push({ path: `${path}File`, message: `file ${absolute} is empty` });

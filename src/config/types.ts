@@ -23,6 +23,44 @@ export interface PipelineConfig {
   /** Retries of connect-phase failures only (nothing was sent), within a retry budget. */
   maxRetries: number;
   circuitBreaker: { failureThreshold: number; cooldownMs: number };
+  /** A pandas-records body for the OpenAPI document and Swagger UI's "Try it out"; null: one derived from inputSchema. */
+  example: Array<Record<string, unknown>> | null;
+  /** The allow list in force (the pipeline's, else callers.allow) when callers.authentication is on; else null. */
+  allow: string[] | null;
+}
+
+export interface TracingConfig {
+  enabled: boolean;
+  /** OTLP/HTTP (protobuf) traces endpoint, e.g. http://otel-collector:4318/v1/traces. */
+  endpoint: string;
+  serviceName: string;
+  /** Share of new traces recorded (0..1); a caller's sampled flag is followed. */
+  sampleRatio: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  exportIntervalMs: number;
+  exportTimeoutMs: number;
+}
+
+/** callers.kubernetes: projected service-account tokens verified locally against the issuer's keys. */
+export interface KubernetesCallersConfig {
+  issuer: string;
+  audience: string;
+  /** Where the keys come from: the issuer's OIDC discovery document (its URL here), a JWKS URL, or a mounted JWKS file. */
+  keys: { source: 'discovery'; url: string } | { source: 'url'; url: string } | { source: 'file'; path: string };
+  caFile: string | null;
+  bearerTokenFile: string | null;
+  clockSkewSeconds: number;
+  keysRefreshMs: number;
+  keysMinRefreshMs: number;
+  keysTimeoutMs: number;
+}
+
+export interface CallersConfig {
+  authentication: 'none' | 'kubernetes' | 'mtls';
+  identityMetricLabel: boolean;
+  kubernetes: KubernetesCallersConfig | null;
+  mtls: { caFile: string } | null;
 }
 
 export interface GatewayConfig {
@@ -34,28 +72,38 @@ export interface GatewayConfig {
     openAiBodyLimit: number;
     bodyTimeoutMs: number;
     shutdownGraceMs: number;
+    drainDelayMs: number;
+    bufferBudget: number;
     maxEventLoopDelayMs: number;
+    /** Proxies whose X-Forwarded-For names the client (Fastify's trustProxy); empty: the socket's peer is the client. */
+    trustProxy: string[];
+    tls: { certFile: string; keyFile: string } | null;
   };
   wallaroo: {
     url: string;
     origin: string;
     tls: { caFile: string | null; rejectUnauthorized: boolean };
-    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number };
-    mlops: { clientId: string; username: string; password: SecretRef } | null;
+    auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number; requestTimeoutMs: number };
+    /** User credentials for the MLOps API; `clientSecret` null means a public client such as `sdk-client`. */
+    mlops: { clientId: string; clientSecret: SecretRef | null; username: string; password: SecretRef } | null;
   };
-  discovery: { ttlSeconds: number; maxEntries: number };
+  discovery: { ttlSeconds: number; maxEntries: number; negativeTtlSeconds: number; timeoutMs: number };
   pipelines: PipelineConfig[];
   rateLimit: {
     store: 'memory' | 'redis';
     redisUrl: SecretRef | null;
-    keyBy: { kind: 'ip' } | { kind: 'header'; header: string };
+    keyBy: { kind: 'ip' } | { kind: 'header'; header: string } | { kind: 'identity' };
     default: RateLimitRule | null;
     failOpen: boolean;
     redisTimeoutMs: number;
   };
+  callers: CallersConfig;
   logging: { level: string };
   metrics: { port: number | null; host: string };
   conversion: ConversionLimits;
+  /** The status page (GET /, GET /status.json) and Swagger UI (GET /docs). */
+  ui: { enabled: boolean; port: 'main' | 'metrics' };
+  tracing: TracingConfig;
 }
 
 /** Budgets on every whole-body parse and conversion (SECURITY.md, "Budgets"). */

@@ -1,10 +1,11 @@
 import { GatewayError } from '../errors.ts';
+import { type Bounds, endedBecause } from '../http/deadline.ts';
 
-/**
- * At most `max` requests in flight to Wallaroo for one pipeline; up to `maxQueue` more wait in order. Beyond
- * that, or after waiting `waitMs`, the caller gets GW_OVERLOADED (503 + Retry-After) at once: a queue without
- * a bound only turns overload into timeouts and memory.
- */
+// At most `max` requests in flight to Wallaroo for one pipeline; up to `maxQueue` more wait in order, each no
+// longer than its own bounds. Beyond that the caller gets GW_OVERLOADED (503 + Retry-After) at once: a queue
+// without a bound only turns overload into timeouts and memory. A caller that leaves while queued leaves the
+// queue at once, and one that left before asking never enters it.
+
 export type Release = () => void;
 
 interface Waiter {
@@ -14,7 +15,7 @@ interface Waiter {
 
 export class ConcurrencyLimiter {
   private active = 0;
-  private readonly waiting: Waiter[] = [];
+  private readonly waiting = new Set<Waiter>();
 
   constructor(
     readonly pipeline: string,
@@ -27,38 +28,36 @@ export class ConcurrencyLimiter {
   }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.size;
   }
 
-  acquire(signal: AbortSignal, waitMs: number): Promise<Release> {
+  acquire(bounds: Bounds): Promise<Release> {
+    const onDeadline = () => this.overloaded('no slot before the request deadline');
+    if (bounds.signal.aborted) return Promise.reject(endedBecause(bounds, onDeadline));
     if (this.active < this.max) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
-    if (this.waiting.length >= this.maxQueue) {
-      return Promise.reject(this.overloaded(`${this.max} in flight and ${this.waiting.length} queued`));
+    if (this.waiting.size >= this.maxQueue) {
+      return Promise.reject(this.overloaded(`${this.max} in flight and ${this.waiting.size} queued`));
     }
     return new Promise<Release>((resolve, reject) => {
-      const cleanup = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        const index = this.waiting.indexOf(waiter);
-        if (index >= 0) this.waiting.splice(index, 1);
-      };
+      const { signal } = bounds;
+      const onAbort = () => waiter.fail(endedBecause(bounds, onDeadline));
       const waiter: Waiter = {
         grant: (release) => {
-          cleanup();
+          signal.removeEventListener('abort', onAbort);
+          this.waiting.delete(waiter);
           resolve(release);
         },
         fail: (error) => {
-          cleanup();
+          signal.removeEventListener('abort', onAbort);
+          this.waiting.delete(waiter);
           reject(error);
         },
       };
-      const onAbort = () => waiter.fail(new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection while queued'));
-      const timer = setTimeout(() => waiter.fail(this.overloaded(`no slot within ${waitMs} ms`)), waitMs);
       signal.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(waiter);
+      this.waiting.add(waiter);
     });
   }
 
@@ -71,8 +70,9 @@ export class ConcurrencyLimiter {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
-      if (next) next.grant(this.releaser()); // the slot passes straight to the next in line
+      // The slot passes straight to the longest waiter (a Set iterates in insertion order).
+      const next = this.waiting.values().next();
+      if (!next.done) next.value.grant(this.releaser());
       else this.active--;
     };
   }

@@ -7,10 +7,12 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 
  */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+export const METRIC_PREFIX = 'wallaroo_gateway_';
+
 export const CIRCUIT_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const;
 
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
-  const prefix = 'wallaroo_gateway_';
+  const prefix = METRIC_PREFIX;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   return {
@@ -25,11 +27,38 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     conversionDuration: new Histogram({ name: `${prefix}conversion_duration_seconds`, help: 'Time spent converting bodies, by direction.', labelNames: ['direction'] as const, buckets: DURATION_BUCKETS, registers }),
     rateLimited: new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused by rate limiting.', labelNames: ['pipeline'] as const, registers }),
     rateLimitStoreErrors: new Counter({ name: `${prefix}rate_limit_store_errors_total`, help: 'Rate-limit store failures (Redis down); the request was let through when failOpen.', labelNames: ['outcome'] as const, registers }),
+    callerRefusals: new Counter({ name: `${prefix}caller_refusals_total`, help: 'Requests refused before their body was read because of who called: unauthenticated, forbidden, keys_unavailable.', labelNames: ['pipeline', 'reason'] as const, registers }),
+    callerKeyFetches: new Counter({ name: `${prefix}caller_key_fetches_total`, help: "Fetches of the token issuer's keys (JWKS, or the mounted file): success, failure.", labelNames: ['result'] as const, registers }),
+    callerRequests: new Counter({ name: `${prefix}caller_requests_total`, help: 'Answers per verified caller identity; counted only when callers.identityMetricLabel is true (one series per identity).', labelNames: ['pipeline', 'caller', 'status'] as const, registers }),
     circuitState: new Gauge({ name: `${prefix}circuit_state`, help: 'Circuit breaker state per pipeline: 0 closed, 1 open, 2 half-open.', labelNames: ['pipeline'] as const, registers }),
     streamFirstByte: new Histogram({ name: `${prefix}stream_first_byte_seconds`, help: 'Time from request to the first byte of a streamed (SSE) answer.', labelNames: ['pipeline'] as const, buckets: DURATION_BUCKETS, registers }),
     llmTokens: new Counter({ name: `${prefix}llm_tokens_total`, help: "Prompt and completion tokens from OpenAI-compatible answers' usage.", labelNames: ['pipeline', 'kind'] as const, registers }),
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests in flight per pipeline.', labelNames: ['pipeline'] as const, registers }),
+    traceSpans: new Counter({ name: `${prefix}trace_spans_total`, help: 'Trace spans by outcome: exported, failed (the collector refused or was unreachable), dropped (export queue full).', labelNames: ['outcome'] as const, registers }),
   };
 }
 
 export type GatewayMetrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The metrics as the event callbacks the other rooms report to (auth's TokenEvents, limits' RateLimitEvents,
+ * callers' CallerEvents, discovery's results), so the composition root only hands them over.
+ */
+export function metricEvents(metrics: GatewayMetrics) {
+  return {
+    tokens: {
+      tokenRequest: (kind: string, result: string) => metrics.tokenRequests.inc({ kind, result }),
+      tokenExpiry: (kind: string, at: number) => metrics.tokenExpiry.set({ kind }, at),
+    },
+    discovery: (result: string) => metrics.discoveryCache.inc({ result }),
+    rateLimit: {
+      limited: (pipeline: string) => metrics.rateLimited.inc({ pipeline }),
+      storeError: (outcome: string) => metrics.rateLimitStoreErrors.inc({ outcome }),
+    },
+    callers: {
+      refused: (pipeline: string | null, reason: string) => metrics.callerRefusals.inc({ pipeline: pipeline ?? '', reason }),
+      keyFetch: (result: string) => metrics.callerKeyFetches.inc({ result }),
+      answered: (pipeline: string, caller: string, status: number) => metrics.callerRequests.inc({ pipeline, caller, status: String(status) }),
+    },
+  };
+}

@@ -1,4 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { GATEWAY_VERSION } from '../http/version.ts';
+
+const USER_AGENT = `wallaroo-gateway/${GATEWAY_VERSION}`;
 
 /**
  * Header hygiene, pure. RFC 9110 7.6.1: hop-by-hop headers and every header named in `Connection` belong to
@@ -9,13 +12,6 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'http2-settings',
-]);
-
-/** Never forwarded to Wallaroo: caller credentials, routing facts of our own network, and what we recompute. */
-const NOT_TO_UPSTREAM = new Set([
-  'host', 'authorization', 'cookie', 'content-length', 'content-type', 'accept', 'accept-encoding', 'expect',
-  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip',
-  'x-request-id',
 ]);
 
 /** Never passed back to callers: Wallaroo's cookies and internals, and what we recompute. */
@@ -47,31 +43,53 @@ export interface UpstreamHeaderOptions {
   contentLength?: number | undefined;
 }
 
+/**
+ * Caller headers that reach Wallaroo: trace context and the body's encoding. Everything else a caller sends is
+ * dropped — its credentials, cookies, the forwarding family (Forwarded, X-Forwarded-*, X-Real-IP, Via, ...),
+ * Envoy's control headers (x-envoy-*, which Wallaroo's ingress would obey), method overrides — because an
+ * allow-list cannot be outflanked by a header nobody thought of.
+ */
+const FROM_CALLER = ['traceparent', 'tracestate', 'content-encoding'] as const;
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const TRACESTATE_LIMIT = 512;
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: UpstreamHeaderOptions): Record<string, string> {
-  const listed = connectionListed(incoming.connection);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || NOT_TO_UPSTREAM.has(name) || listed.has(name)) continue;
-    if (name.startsWith('x-gateway-') || name.startsWith('proxy-')) continue;
-    headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  headers.authorization = `Bearer ${options.token}`;
-  headers['content-type'] = options.contentType;
-  headers.accept = options.accept;
-  headers['x-request-id'] = options.requestId;
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${options.token}`,
+    'content-type': options.contentType,
+    accept: options.accept,
+    'x-request-id': options.requestId,
+    'user-agent': USER_AGENT,
+  };
   if (options.contentLength !== undefined) headers['content-length'] = String(options.contentLength);
+  const listed = connectionListed(incoming.connection);
+  for (const name of FROM_CALLER) {
+    const value = incoming[name];
+    if (typeof value !== 'string' || listed.has(name)) continue;
+    if (name === 'traceparent' && !TRACEPARENT.test(value)) continue;
+    if (name === 'tracestate' && value.length > TRACESTATE_LIMIT) continue;
+    headers[name] = value;
+  }
   return headers;
 }
+
+/** After a conversion these no longer describe the body the caller gets. */
+const REPRESENTATION = new Set([
+  'etag', 'last-modified', 'content-encoding', 'content-md5', 'digest', 'content-digest', 'repr-digest', 'content-range',
+  'accept-ranges', 'content-location',
+]);
 
 export function callerResponseHeaders(
   upstream: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
   options: { requestId: string; upstreamStatus: number; contentType?: string | undefined },
 ): OutgoingHttpHeaders {
   const listed = connectionListed(upstream.connection);
+  const converted = options.contentType !== undefined;
   const headers: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(upstream)) {
     const lower = name.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(lower) || NOT_TO_CALLER.has(lower) || listed.has(lower)) continue;
+    if (converted && REPRESENTATION.has(lower)) continue;
     headers[lower] = value;
   }
   if (options.contentType !== undefined) headers['content-type'] = options.contentType;

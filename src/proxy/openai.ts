@@ -1,104 +1,142 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { createParser } from 'eventsource-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { PipelineConfig } from '../config/types.ts';
+import type { ConversionLimits } from '../config/types.ts';
 import { parseJson } from '../convert/json-guard.ts';
-import { mediaType } from '../http/headers.ts';
 import { GatewayError } from '../errors.ts';
-import { declaredLength, firstHeader } from '../http/headers.ts';
+import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
+import type { AdmissionGate } from '../limits/admission.ts';
+import type { PipelineConfig } from '../config/types.ts';
+import { guardStalledCaller, relayAnswer } from './answer.ts';
 import { assertWithinLimit, readBody } from './body.ts';
-import type { Forwarder } from './forward.ts';
+import type { RequestContext } from './context.ts';
+import { callWithSlot } from './inference.ts';
 import { callerResponseHeaders } from './headers.ts';
-import type { RequestStats } from './upstream.ts';
+import type { UpstreamClient } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
-/**
- * OpenAI-compatible passthrough: `<inference URL>/openai/v1/{completions,chat/completions}` with the managed
- * token, discovery, limits, timeouts and 401 replay (always before any byte reached the caller). With
- * `"stream": true` Wallaroo answers Server-Sent Events, relayed event by event as they arrive: a keepalive
- * comment goes out first so load balancers see bytes before the first token, `X-Accel-Buffering: no` stops
- * proxies from buffering, the idle timeout applies between events, and a failure mid-stream ends the stream
- * with a coded `event: error`.
- */
+// OpenAI-compatible passthrough: `<inference URL>/openai/v1/{completions,chat/completions}` with the same
+// lifecycle, admission, token policy and discovery as inference. With `"stream": true` Wallaroo answers
+// Server-Sent Events, relayed byte for byte as they arrive: a keepalive comment goes out first so load balancers
+// see bytes before the first token, `X-Accel-Buffering: no` stops proxies from buffering, the idle timeout
+// applies between events, and a failure mid-stream ends the stream with a coded `event: error`. Usage is read
+// with a real SSE parser (CRLF, multi-line data) and only sane numbers reach the metrics.
+
 export type OpenAiEndpoint = 'completions' | 'chat/completions';
 
 const KEEPALIVE = ': keepalive\n\n';
 const KEEPALIVE_EVERY_MS = 15_000;
+/** Usage is looked for in this much of an answer; SSE events beyond the parser's buffer are skipped. */
 const USAGE_SCAN_LIMIT = 1024 * 1024;
+/** Token counts above this are not believed (a hostile or broken upstream), so a counter cannot be poisoned. */
+const MAX_TOKENS_PER_ANSWER = 100_000_000;
 
 export interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
 }
 
-/** The last `usage` object among complete SSE events in `text`, and the unfinished tail to carry over. */
-export function usageFromSse(text: string): { usage: Usage | null; rest: string } {
-  const events = text.split('\n\n');
-  const rest = events.pop() ?? '';
-  let usage: Usage | null = null;
-  for (const event of events) {
-    if (!event.includes('"usage"')) continue;
-    for (const line of event.split('\n')) {
-      if (!line.startsWith('data:')) continue;
-      try {
-        const parsed = JSON.parse(line.slice(5).trim()) as { usage?: Usage };
-        if (parsed.usage && typeof parsed.usage === 'object') usage = parsed.usage;
-      } catch {
-        // not JSON ([DONE], or a partial event): nothing to read
-      }
-    }
+function tokenCount(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKENS_PER_ANSWER ? value : null;
+}
+
+/** The usage in one parsed OpenAI object, when it carries believable counts. */
+export function usageOf(parsed: unknown): Usage | null {
+  if (parsed === null || typeof parsed !== 'object') return null;
+  const usage = (parsed as { usage?: unknown }).usage;
+  if (usage === null || typeof usage !== 'object') return null;
+  const promptTokens = tokenCount((usage as { prompt_tokens?: unknown }).prompt_tokens);
+  const completionTokens = tokenCount((usage as { completion_tokens?: unknown }).completion_tokens);
+  return promptTokens === null && completionTokens === null ? null : { promptTokens, completionTokens };
+}
+
+function parseUsage(text: string): Usage | null {
+  if (!text.includes('"usage"')) return null;
+  try {
+    return usageOf(JSON.parse(text));
+  } catch {
+    return null; // not JSON ([DONE], or not an OpenAI object): nothing to count
   }
-  return { usage, rest };
 }
 
-export class OpenAiForwarder {
-  constructor(
-    private readonly forwarder: Forwarder,
-    private readonly onUsage: (pipeline: string, usage: Usage) => void,
-    private readonly onFirstByte: (pipeline: string, seconds: number) => void,
-  ) {}
+export interface OpenAiDeps {
+  upstream: UpstreamClient;
+  gateFor(pipeline: PipelineConfig): AdmissionGate;
+  bodyLimit: number;
+  /** Budgets on parsing the body (conversion.* in the config). */
+  conversion: ConversionLimits;
+  bodyIdleTimeoutMs: number;
+  onUsage(pipeline: string, usage: Usage): void;
+  onFirstByte(pipeline: string, seconds: number): void;
+}
 
-  forward(pipeline: PipelineConfig, endpoint: OpenAiEndpoint, request: FastifyRequest, reply: FastifyReply, stats: RequestStats): Promise<FastifyReply> {
-    const { deps } = this.forwarder;
+export class OpenAiRoute {
+  constructor(private readonly deps: OpenAiDeps) {}
+
+  async handle(ctx: RequestContext, endpoint: OpenAiEndpoint, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { deps } = this;
+    const { pipeline, stats } = ctx;
     if (mediaType(request.headers['content-type']) !== 'application/json') {
-      throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify(request.headers['content-type'] ?? '(missing)')}`);
+      throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify((request.headers['content-type'] ?? '(missing)').slice(0, 100))}`);
     }
-    assertWithinLimit(declaredLength(request.headers['content-length']), deps.openAiBodyLimit);
-    return this.forwarder.admit(pipeline, reply, stats, async (admission) => {
-      const body = await readBody(request.raw, deps.openAiBodyLimit, deps.bodyIdleTimeoutMs);
-      stats.bytesIn = body.length;
-      const parsed = parseJson(body, deps.conversion); // depth and size checked before JSON.parse
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GatewayError('GW_INVALID_JSON', 'an OpenAI request body is a JSON object');
-      const streaming = (parsed as { stream?: unknown }).stream === true;
+    const declared = declaredLength(request.headers['content-length']);
+    assertWithinLimit(declared, deps.bodyLimit);
+    const gate = deps.gateFor(pipeline);
+    ctx.reservation = gate.beforeBody();
+    const body = await readBody(request.raw, { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation }, declared);
+    stats.bytesIn = body.length;
+    const parsed = parseJson(body, deps.conversion); // depth, containers and keys checked before JSON.parse
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GatewayError('GW_INVALID_JSON', 'an OpenAI request body is a JSON object');
+    const streaming = (parsed as { stream?: unknown }).stream === true;
 
-      await admission.takeSlot();
-      const call = { pathSuffix: `/openai/v1/${endpoint}`, contentType: 'application/json', accept: streaming ? 'text/event-stream' : 'application/json' };
-      const response = await this.forwarder.upstream.send(pipeline, request, body, call, admission.signal, stats, admission.retryBudget);
+    const target = await deps.upstream.prepare(ctx);
+    const { response } = await callWithSlot(ctx, reply, gate, (slot) =>
+      deps.upstream.send(ctx, target, {
+        pathSuffix: `/openai/v1/${endpoint}`,
+        query: '',
+        contentType: 'application/json',
+        accept: streaming ? 'text/event-stream' : 'application/json',
+        body,
+        callerHeaders: request.headers,
+        requestId: request.id,
+      }, slot.retryBudget),
+    );
+    const contentType = firstHeader(response.headers['content-type']) ?? '';
+    if (response.statusCode < 300 && contentType.startsWith('text/event-stream') && !Buffer.isBuffer(response.body)) {
       const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
-      const contentType = firstHeader(response.headers['content-type']) ?? '';
-      if (response.statusCode < 300 && contentType.startsWith('text/event-stream') && !Buffer.isBuffer(response.body)) {
-        return this.relayEvents(pipeline, response.body, reply, headers, response.statusCode, stats);
-      }
-      if (response.statusCode < 300 && !Buffer.isBuffer(response.body)) this.watchJsonUsage(pipeline, response.body, reply);
-      const length = declaredLength(firstHeader(response.headers['content-length']));
-      if (length !== null) headers['content-length'] = String(length);
-      return reply.code(response.statusCode).headers(headers).send(response.body);
+      return this.relayEvents(ctx, response.body, reply, headers, response.statusCode);
+    }
+    return relayAnswer(ctx, reply, request.id, response, {
+      bodyTimeoutMs: deps.bodyIdleTimeoutMs,
+      onWholeAnswer: (answer) => this.recordUsage(pipeline.name, parseUsage(answer.toString('utf8'))),
+      onStreamedAnswer: (stream) => this.watchJsonUsage(pipeline.name, stream as Readable),
     });
   }
 
-  private relayEvents(
-    pipeline: PipelineConfig,
-    upstream: Readable,
-    reply: FastifyReply,
-    headers: Record<string, unknown>,
-    status: number,
-    stats: RequestStats,
-  ): FastifyReply {
+  private recordUsage(pipeline: string, usage: Usage | null): void {
+    if (!usage) return;
+    try {
+      this.deps.onUsage(pipeline, usage);
+    } catch {
+      // A metrics callback must never take the process down from inside a stream event.
+    }
+  }
+
+  private relayEvents(ctx: RequestContext, upstream: Readable, reply: FastifyReply, headers: Record<string, unknown>, status: number): FastifyReply {
+    const { pipeline, stats } = ctx;
     const out = new PassThrough();
     let lastWrite = Date.now();
     let firstByte = true;
     let bytes = 0;
-    let pending = '';
+    let scanned = 0;
     let usage: Usage | null = null;
+    const decoder = new TextDecoder('utf-8');
+    const parser = createParser({
+      maxBufferSize: USAGE_SCAN_LIMIT,
+      onEvent: (event) => {
+        usage = parseUsage(event.data) ?? usage;
+      },
+    });
     const write = (text: string | Buffer) => {
       lastWrite = Date.now();
       return out.write(text);
@@ -109,23 +147,33 @@ export class OpenAiForwarder {
       if (Date.now() - lastWrite >= KEEPALIVE_EVERY_MS) write(KEEPALIVE);
     }, KEEPALIVE_EVERY_MS);
     keepalive.unref();
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       clearInterval(keepalive);
       stats.bytesOut = bytes;
-      if (usage) this.onUsage(pipeline.name, usage);
+      this.recordUsage(pipeline.name, usage);
       out.end();
     };
     upstream.on('data', (chunk: Buffer) => {
       if (firstByte) {
         firstByte = false;
         stats.firstByteMs = reply.elapsedTime;
-        this.onFirstByte(pipeline.name, reply.elapsedTime / 1000);
+        try {
+          this.deps.onFirstByte(pipeline.name, reply.elapsedTime / 1000);
+        } catch {
+          // never fatal: see recordUsage
+        }
       }
       bytes += chunk.length;
-      if (pending.length < USAGE_SCAN_LIMIT) {
-        const scanned = usageFromSse(pending + chunk.toString('utf8'));
-        pending = scanned.rest;
-        usage = scanned.usage ?? usage;
+      if (scanned < USAGE_SCAN_LIMIT) {
+        scanned += chunk.length;
+        try {
+          parser.feed(decoder.decode(chunk, { stream: true }));
+        } catch {
+          scanned = USAGE_SCAN_LIMIT; // a stream the parser cannot follow: stop looking, keep relaying
+        }
       }
       if (!write(chunk)) {
         upstream.pause(); // the caller reads slowly: hold Wallaroo back rather than buffer
@@ -134,11 +182,11 @@ export class OpenAiForwarder {
     });
     upstream.once('end', finish);
     upstream.once('error', (error: Error) => {
+      if (finished) return;
       // Headers are long gone: end the stream with a coded error event instead of a silent cut.
-      const failure = upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       const reason = (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
         ? new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: no event from Wallaroo for ${pipeline.timeoutMs} ms`)
-        : failure;
+        : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
       write(`event: error\ndata: ${JSON.stringify(reason.toBody())}\n\n`);
       finish();
     });
@@ -146,30 +194,23 @@ export class OpenAiForwarder {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) upstream.destroy();
     });
+    guardStalledCaller(reply, Math.max(this.deps.bodyIdleTimeoutMs, 2 * KEEPALIVE_EVERY_MS));
     return reply
       .code(status)
       .headers({ ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })
       .send(out);
   }
 
-  private watchJsonUsage(pipeline: PipelineConfig, body: Readable, reply: FastifyReply): void {
-    reply.raw.once('pipe', (source) => {
-      if (source !== body) return;
-      const chunks: Buffer[] = [];
-      let size = 0;
-      body.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= USAGE_SCAN_LIMIT) chunks.push(chunk);
-      });
-      body.once('end', () => {
-        if (size > USAGE_SCAN_LIMIT) return;
-        try {
-          const usage = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usage?: Usage }).usage;
-          if (usage && typeof usage === 'object') this.onUsage(pipeline.name, usage);
-        } catch {
-          // not an OpenAI answer: nothing to count
-        }
-      });
+  private watchJsonUsage(pipeline: string, body: Readable): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= USAGE_SCAN_LIMIT) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    body.once('end', () => {
+      if (size <= USAGE_SCAN_LIMIT) this.recordUsage(pipeline, parseUsage(Buffer.concat(chunks).toString('utf8')));
     });
   }
 }

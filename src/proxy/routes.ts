@@ -1,34 +1,31 @@
 import rateLimitPlugin, { type RateLimitPluginOptions } from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { CircuitState } from '../limits/breaker.ts';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
-import type { PipelineDirectory } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
-import { pipelineOpenApiYaml } from '../observability/openapi.ts';
-import type { Forwarder, RequestStats } from './forward.ts';
-import type { OpenAiEndpoint, OpenAiForwarder } from './openai.ts';
+import { mirrorLegacyRateLimitHeaders } from '../limits/rate-limit.ts';
+import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
+import { RequestContext } from './context.ts';
+import type { InferenceRoute } from './inference.ts';
+import type { OpenAiEndpoint, OpenAiRoute } from './openai.ts';
+import type { PipelineStatus } from './status.ts';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    stats: RequestStats;
-  }
-  interface FastifyContextConfig {
-    route?: string;
-  }
-}
+// The pipeline routes: inference, the OpenAI-compatible pair, each pipeline's OpenAPI document and the listing.
+// Bodies of the POST routes reach the handlers as the raw stream (no parsing). Each POST creates the request's
+// context (deadline, caller-gone signal, stats) and counts it in flight until its answer has gone out.
 
 export interface ProxyRoutesOptions {
   pipelines: ReadonlyMap<string, PipelineConfig>;
-  forwarder: Forwarder;
-  openAi: OpenAiForwarder;
-  directory: PipelineDirectory;
-  inflight: Map<string, number>;
-  onInflightChange(pipeline: string, count: number): void;
-  breakerState(pipeline: string): CircuitState;
-  /** @fastify/rate-limit options for the inference routes, or null when no limit is configured. */
+  inference: InferenceRoute;
+  openAi: OpenAiRoute;
+  /** Counts the request in flight until its answer has gone out. */
+  track(pipeline: PipelineConfig, reply: FastifyReply): void;
+  status(): PipelineStatus[];
+  /** Identifies callers and applies allow lists (callers/), or null when callers.authentication is none. */
+  callers: FastifyPluginCallback | null;
+  /** @fastify/rate-limit options for the POST routes, or null when no limit is configured. */
   rateLimit: RateLimitPluginOptions | null;
-  /** Shed inference requests while the mean event-loop delay exceeds this (ms); 0 turns shedding off. */
+  /** Shed POST requests while the mean event-loop delay exceeds this (ms); 0 turns shedding off. */
   maxEventLoopDelayMs: number;
 }
 
@@ -43,20 +40,15 @@ export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, requ
   return pipeline;
 }
 
-/** The inference route and the pipeline listing. Bodies reach the handler as the raw stream (no parsing). */
+const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
 export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOptions): Promise<void> {
-  const { pipelines, forwarder, directory, inflight, onInflightChange, breakerState } = options;
-  const track = (name: string, delta: number) => {
-    const count = (inflight.get(name) ?? 0) + delta;
-    inflight.set(name, count);
-    onInflightChange(name, count);
-  };
-  /** The request's configured pipeline, counted in flight until its answer is fully sent (streams outlive handlers). */
-  const trackedPipeline = (request: FastifyRequest, reply: FastifyReply): PipelineConfig => {
+  const { pipelines } = options;
+  /** The request's context, counted in flight until its answer is fully sent (streams outlive handlers). */
+  const contextFor = (request: FastifyRequest, reply: FastifyReply): RequestContext => {
     const pipeline = pipelineFor(pipelines, request);
-    track(pipeline.name, 1);
-    reply.raw.once('close', () => track(pipeline.name, -1));
-    return pipeline;
+    options.track(pipeline, reply);
+    return new RequestContext(pipeline, request.stats, request.trace, reply);
   };
 
   const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
@@ -70,10 +62,12 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     return reply.header('content-type', 'application/yaml; charset=utf-8').send(pipelineOpenApiYaml(pipeline));
   });
 
+  const nullableString = { type: ['string', 'null'] };
+  const lastError = { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' }, at: { type: 'string' } } };
   app.get('/pipelines', {
     config: { route: 'pipelines' },
     schema: {
-      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count',
+      summary: 'The configured pipelines: workspace, resolved URL host, cache age, breaker state, in-flight count, last errors, allow list',
       tags: ['pipelines'],
       response: {
         200: {
@@ -88,10 +82,17 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
                   workspace: { type: ['string', 'integer', 'null'] },
                   pipeline: { type: 'string' },
                   upstreamFormat: { type: 'string' },
-                  urlHost: { type: ['string', 'null'] },
+                  urlHost: nullableString,
                   cacheAgeSeconds: { type: ['integer', 'null'] },
                   breaker: { type: 'string', enum: ['closed', 'open', 'half-open'] },
                   inflight: { type: 'integer' },
+                  queued: { type: 'integer' },
+                  lastDiscoveryError: lastError,
+                  lastUpstreamError: {
+                    type: ['object', 'null'],
+                    properties: { code: { type: ['string', 'null'] }, message: { type: 'string' }, at: { type: 'string' }, status: { type: 'integer' } },
+                  },
+                  allow: { type: ['array', 'null'], items: { type: 'string' } },
                 },
               },
             },
@@ -99,30 +100,16 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
         },
       },
     },
-  }, async () => ({
-    pipelines: [...pipelines.values()].map((p) => {
-      const resolved = p.url ? { host: new URL(p.url).host, ageSeconds: null } : directory.describe(p.name);
-      return {
-        name: p.name,
-        workspace: p.workspace,
-        pipeline: p.pipeline,
-        upstreamFormat: p.upstreamFormat,
-        urlHost: resolved?.host ?? null,
-        cacheAgeSeconds: resolved?.ageSeconds ?? null,
-        breaker: breakerState(p.name),
-        inflight: inflight.get(p.name) ?? 0,
-      };
-    }),
-  }));
+  }, async () => ({ pipelines: options.status() }));
 
   await app.register(async (scope) => {
-    // Leave the body unread: the forwarder streams it, or reads it under its own limits when converting.
+    // Leave the body unread: the handlers stream it, or read it under their own limits when converting.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    // Load shedding for the inference routes only: a saturated process answers new work with a quick 503
-    // rather than making every request in flight slower, while health and metrics keep answering (a liveness
-    // probe failing under load would restart the pod and move the load elsewhere). Before the rate limit, so
-    // a shed request does not use up its caller's quota.
+    // Load shedding for the POST routes only: a saturated process answers new work with a quick 503 rather than
+    // making every request in flight slower, while health and metrics keep answering (a liveness probe failing
+    // under load would restart the pod and move the load elsewhere). Before the rate limit, so a shed request
+    // does not use up its caller's quota.
     if (options.maxEventLoopDelayMs > 0) {
       await scope.register(underPressure, {
         maxEventLoopDelay: options.maxEventLoopDelayMs,
@@ -131,7 +118,15 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
           Promise.reject(new GatewayError('GW_OVERLOADED', `the gateway is overloaded (event-loop delay ${Math.round(Number(delay))} ms); retry shortly`, { headers: { 'retry-after': '1' } })),
       });
     }
-    if (options.rateLimit) await scope.register(rateLimitPlugin, options.rateLimit);
+    // Who is calling, before the rate limit (which may key on the identity) and before the body is read.
+    if (options.callers) await scope.register(options.callers);
+    if (options.rateLimit) {
+      await scope.register(rateLimitPlugin, options.rateLimit);
+      scope.addHook('onSend', (_request, reply, payload, done) => {
+        mirrorLegacyRateLimitHeaders((name) => reply.getHeader(name), (name, value) => reply.header(name, value));
+        done(null, payload);
+      });
+    }
 
     scope.post('/pipelines/:name/infer', {
       config: { route: 'infer' },
@@ -141,7 +136,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
         params: nameParam,
         response: errorResponses,
       },
-    }, async (request, reply) => forwarder.infer(trackedPipeline(request, reply), request, reply, request.stats));
+    }, async (request, reply) => options.inference.handle(contextFor(request, reply), request, reply));
 
     for (const endpoint of ['completions', 'chat/completions'] as OpenAiEndpoint[]) {
       scope.post(`/pipelines/:name/openai/v1/${endpoint}`, {
@@ -152,7 +147,19 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
           params: nameParam,
           response: errorResponses,
         },
-      }, async (request, reply) => options.openAi.forward(trackedPipeline(request, reply), endpoint, request, reply, request.stats));
+      }, async (request, reply) => options.openAi.handle(contextFor(request, reply), endpoint, request, reply));
     }
   });
+
+  // The POST routes under any other method: 405 with Allow, as documented (not a 404 that hides the route).
+  for (const url of ['/pipelines/:name/infer', '/pipelines/:name/openai/v1/completions', '/pipelines/:name/openai/v1/chat/completions']) {
+    app.route({
+      method: [...OTHER_METHODS],
+      url,
+      config: { route: 'method-not-allowed' },
+      schema: { hide: true },
+      handler: async (request, reply) =>
+        reply.header('allow', 'POST').code(405).send(new GatewayError('GW_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use POST`).toBody()),
+    });
+  }
 }

@@ -1,12 +1,12 @@
 import { GatewayError } from '../errors.ts';
 
-/** Maps undici transport failures to coded gateway errors, keeping the original as `cause` for the log. */
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+// Maps undici transport failures to coded gateway errors, keeping the original as `cause` for the log (never in
+// the message: callers see the code of what happened, not library text).
 
-/** The caller went away while its request was with Wallaroo: nothing to blame on Wallaroo. */
-export function callerClosed(cause: unknown): GatewayError {
-  return new GatewayError('GW_BAD_REQUEST', 'the caller closed the connection', { cause });
-}
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+/** Wallaroo answered, but not with HTTP the gateway can pass on: a bad status line, oversized headers, a body
+ * shorter or longer than its Content-Length, an invalid chunk. */
+const BAD_ANSWER_CODES = new Set(['UND_ERR_HEADERS_OVERFLOW', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_INFO']);
 
 export function upstreamFailure(error: unknown, pipeline: string, timeoutMs: number): GatewayError {
   if (error instanceof GatewayError) return error;
@@ -15,6 +15,9 @@ export function upstreamFailure(error: unknown, pipeline: string, timeoutMs: num
   if ((code && TIMEOUT_CODES.has(code)) || name === 'TimeoutError') {
     const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connecting to' : 'waiting for';
     return new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline}: timed out ${what} Wallaroo (limit ${timeoutMs} ms)`, { cause: error });
+  }
+  if ((code && (BAD_ANSWER_CODES.has(code) || code.startsWith('HPE_'))) || name === 'HTTPParserError' || name === 'ResponseContentLengthMismatchError') {
+    return new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${pipeline}: Wallaroo's answer was not valid HTTP (${code ?? name})`, { cause: error });
   }
   return new GatewayError('GW_UPSTREAM_UNREACHABLE', `pipeline ${pipeline}: Wallaroo could not be reached (${code ?? name ?? 'error'})`, { cause: error });
 }

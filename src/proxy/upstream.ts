@@ -1,24 +1,24 @@
-import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import type { TokenManager } from '../auth/token-manager.ts';
+import { type TokenManager, withToken } from '../auth/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory, ResolvedPipeline } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
+import { fullJitterDelay } from '../http/backoff.ts';
+import { isCallerGone, remainingMs, sleepWithin } from '../http/deadline.ts';
 import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { declaredLength } from '../http/headers.ts';
-import { MeteredBody } from './body.ts';
+import { bodyTooSlow, MeteredBody } from './body.ts';
+import type { RequestContext } from './context.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { callerClosed, upstreamFailure } from './upstream-errors.ts';
+import { upstreamFailure } from './upstream-errors.ts';
 
-/**
- * One call to Wallaroo for a pipeline: resolve token and URL, send, and on a 401 (token refused) or a 404 from
- * a discovered URL (pipeline redeployed) refresh that one thing and replay. Never a loop: a discovery replay
- * happens once, a token replay at most twice and the second only with a token fetched after the refusal. Connect-phase failures (nothing sent) are retried within the retry budget.
- */
+// One call to Wallaroo for a pipeline: token and URL, send, and the recoveries that cannot duplicate work —
+// a 401 replays under the token policy of auth/replay.ts; a 404 from a discovered URL (the pipeline was
+// recreated) rediscovers once and replays; a connect failure (nothing was sent) or a 503 (the pipeline is
+// activating) is retried with backoff within the retry budget and the request's deadline. Never a loop.
+
 export type UpstreamBody = Buffer | MeteredBody;
 
 /** Wallaroo's answer; the body is already a Buffer when the gateway had to read it (a 404 it looked into). */
@@ -31,25 +31,13 @@ export interface UpstreamAnswer {
 /** What to send: appended to the pipeline's inference URL, with these media types. */
 export interface UpstreamCall {
   pathSuffix: string;
+  query: string;
   contentType: string;
   accept: string;
-}
-
-/** Per-request facts for the one log line and the metrics. */
-export interface RequestStats {
-  route: string;
-  pipeline?: string;
-  upstreamStatus?: number;
-  upstreamMs?: number;
-  conversionMs?: number;
-  /** Engine time Wallaroo reported in metadata.elapsed. */
-  engineMs?: number;
-  /** Time to the first byte of a streamed (SSE) answer. */
-  firstByteMs?: number;
-  bytesIn?: number;
-  bytesOut?: number;
-  replays?: string[];
-  retries?: number;
+  body: UpstreamBody;
+  /** The caller's headers, of which only the allow-listed ones are passed on (proxy/headers.ts). */
+  callerHeaders: IncomingHttpHeaders;
+  requestId: string;
 }
 
 export interface UpstreamDeps {
@@ -60,7 +48,12 @@ export interface UpstreamDeps {
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
+const RETRY_BASE_MS = 50;
+const RETRY_CAP_MS = 1_000;
+/** A 503 (pipeline activating) is retried only when Wallaroo asks for no longer a wait than this. */
+const MAX_503_WAIT_MS = 2_000;
 
+/** Reads an answer body whole, failing with GW_UPSTREAM_BAD_RESPONSE beyond `limit` bytes. */
 export async function readLimited(body: UpstreamAnswer['body'], limit: number): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return body;
   const chunks: Buffer[] = [];
@@ -76,109 +69,126 @@ export async function readLimited(body: UpstreamAnswer['body'], limit: number): 
   return Buffer.concat(chunks, total);
 }
 
+async function discard(body: UpstreamAnswer['body']): Promise<void> {
+  if (!Buffer.isBuffer(body)) await body.dump().catch(() => undefined);
+}
+
 function canReplay(body: UpstreamBody): boolean {
-  return Buffer.isBuffer(body) || body.replay() !== null;
+  return Buffer.isBuffer(body) || body.canReplay();
+}
+
+/** The bytes to send on attempt `n` (0-based): a streamed body flows once; later attempts use its kept copy. */
+function payloadFor(body: UpstreamBody, attempt: number): Buffer | Readable {
+  if (Buffer.isBuffer(body)) return body;
+  if (attempt === 0) return Readable.from(body.stream(), { objectMode: false });
+  const copy = body.replay();
+  if (!copy) throw new GatewayError('GW_INTERNAL', 'a streamed body was sent again without a kept copy');
+  return copy;
+}
+
+/** Retry-After in seconds from a 503, as milliseconds; null when absent or not a small number. */
+function retryAfterMs(headers: Dispatcher.ResponseData['headers']): number | null {
+  const value = headers['retry-after'];
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || !/^\d{1,4}$/.test(text)) return null;
+  return Number(text) * 1000;
 }
 
 export class UpstreamClient {
   constructor(private readonly deps: UpstreamDeps) {}
 
-  async send(
-    pipeline: PipelineConfig,
-    request: FastifyRequest,
-    body: UpstreamBody,
-    call: UpstreamCall,
-    signal: AbortSignal,
-    stats: RequestStats,
-    retryBudget: RetryBudget,
-  ): Promise<UpstreamAnswer> {
-    const { deps } = this;
-    const queryAt = request.url.indexOf('?');
-    const query = queryAt >= 0 ? request.url.slice(queryAt + 1) : '';
-    let [token, resolved] = await Promise.all([deps.tokens.current(), deps.directory.resolve(pipeline)]);
-    const replays: string[] = [];
-    stats.replays = replays;
-    let firstAttempt = true;
-    let tokenIsFresh = false;
-    for (;;) {
-      let payload: Buffer | Readable;
-      if (Buffer.isBuffer(body)) payload = body;
-      else if (firstAttempt) payload = Readable.from(body.stream(), { objectMode: false });
-      else payload = body.replay() as Buffer;
-      firstAttempt = false;
-      const attempt: Attempt = { pipeline, resolved, query, token, payload, call, request, signal, stats, body };
-      const response = await this.dispatchWithRetries(attempt, retryBudget);
+  /**
+   * Token and URL before the call takes a concurrency slot, so a slow identity provider or MLOps API holds no
+   * slot; both are usually answered from memory.
+   */
+  async prepare(ctx: RequestContext): Promise<ResolvedPipeline> {
+    const known = this.deps.directory.known(ctx.pipeline);
+    if (known && this.deps.tokens.peek()) return known;
+    // The token first: discovery needs one too, and a caller that runs out of time waiting for the identity
+    // provider should hear about the token, not about discovery.
+    if (!this.deps.tokens.peek()) await ctx.trace.phase('token', () => this.deps.tokens.get(ctx));
+    return known ?? ctx.trace.phase('discovery', () => this.deps.directory.resolve(ctx.pipeline, ctx));
+  }
 
-      if (response.statusCode === 401) {
-        await response.body.dump().catch(() => undefined);
-        if (tokenIsFresh) {
-          deps.tokens.invalidate(token);
-          throw new GatewayError('GW_UPSTREAM_UNAUTHORIZED', `pipeline ${pipeline.name}: Wallaroo refused a freshly obtained token`);
-        }
-        if (!canReplay(body)) {
-          deps.tokens.invalidate(token);
-          throw new GatewayError('GW_UPSTREAM_UNAUTHORIZED', `pipeline ${pipeline.name}: Wallaroo refused the token and the body was too large to replay; the token is renewed, retry`, { headers: { 'retry-after': '0' } });
-        }
-        // One replay with the token that replaced the refused one; a second only if that token's fetch began
-        // before the refusal (it may be revoked too), with one fetched after it. Never more.
-        const replacement = await deps.tokens.replacementFor(token, replays.includes('token'));
-        replays.push('token');
-        token = replacement.token;
-        tokenIsFresh = replacement.fresh;
-        continue;
-      }
-      if (response.statusCode === 404 && resolved.discovered && !replays.includes('discovery') && canReplay(body)) {
-        const text = await readLimited(response.body, ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
-        deps.directory.invalidate(pipeline.name, resolved.url);
-        const next = await deps.directory.resolve(pipeline);
+  /** Sends to `target` (from `prepare`), with the replays and retries above. */
+  async send(ctx: RequestContext, target: ResolvedPipeline, call: UpstreamCall, retryBudget: RetryBudget): Promise<UpstreamAnswer> {
+    const { pipeline, stats } = ctx;
+    const { directory } = this.deps;
+    let resolved = target;
+    let attempts = 0;
+    for (let rediscovered = false; ; ) {
+      const answer: UpstreamAnswer = await withToken(this.deps.tokens, ctx, {
+        subject: `pipeline ${pipeline.name}`,
+        send: (token, replay) => {
+          if (replay > 0) (stats.replays ??= []).push('token');
+          return this.sendWithRetries(ctx, call, resolved, token, retryBudget, () => attempts++);
+        },
+        refused: (response) => response.statusCode === 401,
+        discard: (response) => discard(response.body),
+        canReplay: () => canReplay(call.body),
+      });
+      if (answer.statusCode === 404 && resolved.discovered && !rediscovered && canReplay(call.body)) {
+        const text = await readLimited(answer.body, ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
+        directory.invalidate(pipeline.name, resolved.url);
+        const next = await directory.resolve(pipeline, ctx);
         if (next.url.href !== resolved.url.href) {
-          replays.push('discovery');
+          (stats.replays ??= []).push('discovery');
           resolved = next;
+          rediscovered = true;
           continue;
         }
-        return { statusCode: response.statusCode, headers: { ...response.headers, 'content-length': String(text.length) }, body: text };
+        return { statusCode: answer.statusCode, headers: { ...answer.headers, 'content-length': String(text.length) }, body: text };
       }
-      return response;
+      return answer;
     }
   }
 
-  /** Connect-phase failures (nothing sent) are retried with jittered backoff, while the retry budget allows. */
-  private async dispatchWithRetries(attempt: Attempt, retryBudget: RetryBudget): Promise<Dispatcher.ResponseData> {
+  /** Connect failures (nothing sent) and 503s (activating) are retried with backoff, within budget and deadline. */
+  private async sendWithRetries(
+    ctx: RequestContext,
+    call: UpstreamCall,
+    resolved: ResolvedPipeline,
+    token: string,
+    retryBudget: RetryBudget,
+    nextAttempt: () => number,
+  ): Promise<Dispatcher.ResponseData> {
+    const { pipeline, stats } = ctx;
     for (let retry = 0; ; retry++) {
+      const payload = payloadFor(call.body, nextAttempt());
+      let delay: number;
       try {
-        return await this.dispatch(attempt);
+        const response = await this.dispatch(ctx, call, resolved, token, payload);
+        if (response.statusCode !== 503 || !canReplay(call.body) || retry >= pipeline.maxRetries) return response;
+        // Wallaroo's own Retry-After is honoured: sooner than it asks is never sent, and a long wait (or one past the
+        // deadline) goes to the caller with Wallaroo's 503 and its Retry-After.
+        delay = retryAfterMs(response.headers) ?? fullJitterDelay(retry, RETRY_BASE_MS * 4, RETRY_CAP_MS);
+        if (delay > MAX_503_WAIT_MS || delay + 50 >= remainingMs(ctx) || !retryBudget.tryRetry()) return response;
+        await discard(response.body);
       } catch (error) {
         const cause = error instanceof GatewayError ? error.cause : error;
-        const retryable = Buffer.isBuffer(attempt.payload) && failedBeforeSending(cause) && !attempt.signal.aborted;
-        if (!retryable || retry >= attempt.pipeline.maxRetries || !retryBudget.tryRetry()) throw error;
-        attempt.stats.retries = retry + 1;
-        const delay = 50 * 2 ** retry;
-        await sleep(delay / 2 + Math.random() * delay);
+        const retryable = Buffer.isBuffer(payload) && failedBeforeSending(cause) && !ctx.signal.aborted;
+        if (!retryable || retry >= pipeline.maxRetries || !retryBudget.tryRetry()) throw error;
+        delay = fullJitterDelay(retry, RETRY_BASE_MS, RETRY_CAP_MS);
       }
+      stats.retries = retry + 1;
+      await sleepWithin(delay, ctx);
     }
   }
 
-  private async dispatch({ pipeline, resolved, query, token, payload, call, request, signal, stats, body }: Attempt): Promise<Dispatcher.ResponseData> {
+  private async dispatch(ctx: RequestContext, call: UpstreamCall, resolved: ResolvedPipeline, token: string, payload: Buffer | Readable): Promise<Dispatcher.ResponseData> {
+    const { pipeline, stats } = ctx;
     const { url } = resolved;
-    const search = url.search ? (query ? `${url.search}&${query}` : url.search) : query ? `?${query}` : '';
-    const headers = upstreamRequestHeaders(request.headers, {
+    const search = url.search ? (call.query ? `${url.search}&${call.query}` : url.search) : call.query ? `?${call.query}` : '';
+    const headers = upstreamRequestHeaders(call.callerHeaders, {
       token,
-      requestId: request.id,
+      requestId: call.requestId,
       contentType: call.contentType,
       accept: call.accept,
-      contentLength: Buffer.isBuffer(payload) ? payload.length : declaredLength(request.headers['content-length']) ?? undefined,
+      contentLength: Buffer.isBuffer(payload) ? payload.length : undefined,
     });
+    const span = ctx.trace.startUpstream(url);
+    span.inject(headers);
     const started = performance.now();
-    // undici's own timers tick at about one second; this one is exact, and covers the wait for the answer's
-    // headers only (a streamed answer is then guarded by bodyTimeout, idle time between chunks).
-    const attempt = new AttemptAbort();
-    let timeout: GatewayError | null = null; // built only when it fires: an Error captures a stack, costly per request
-    const timer = setTimeout(() => {
-      timeout = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: timed out waiting for Wallaroo (limit ${pipeline.timeoutMs} ms)`);
-      attempt.abort(timeout);
-    }, pipeline.timeoutMs);
-    const onCallerGone = () => attempt.abort(signal.reason);
-    signal.addEventListener('abort', onCallerGone, { once: true });
     try {
       const response = await this.deps.dispatcherFor(pipeline).request({
         origin: url.origin,
@@ -186,53 +196,38 @@ export class UpstreamClient {
         method: 'POST',
         headers,
         body: payload,
-        signal: attempt,
-        headersTimeout: pipeline.timeoutMs + 1_000,
+        signal: ctx.signal,
+        // The request's deadline (ctx.signal) is exact; undici's own timers tick at about a second.
+        headersTimeout: remainingMs(ctx) + 1_000,
         bodyTimeout: pipeline.timeoutMs,
       });
       const ms = performance.now() - started;
       stats.upstreamMs = (stats.upstreamMs ?? 0) + ms;
       stats.upstreamStatus = response.statusCode;
       this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: String(response.statusCode) }, ms / 1000);
+      span.set('http.response.status_code', response.statusCode).end();
       return response;
     } catch (error) {
-      if (body instanceof MeteredBody && body.failure) throw body.failure;
-      if (signal.aborted) throw callerClosed(error);
-      const failure = timeout !== null && attempt.reason === timeout ? (timeout as GatewayError) : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
-      this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);
+      span.end(error);
+      const failure = this.blame(ctx, call, error);
+      if (!isCallerGone(failure) && failure.code !== 'GW_REQUEST_TIMEOUT') {
+        this.deps.metrics.upstreamDuration.observe({ pipeline: pipeline.name, status: failure.code }, (performance.now() - started) / 1000);
+      }
       throw failure;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onCallerGone);
     }
   }
-}
 
-/**
- * Aborts one upstream attempt. undici accepts an EventEmitter with `aborted` and `reason` as its signal; one is
- * much cheaper to make per attempt than an AbortController, whose signal is a full EventTarget.
- */
-class AttemptAbort extends EventEmitter {
-  aborted = false;
-  reason: unknown = undefined;
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
+  /** Whose failure a failed dispatch is: the caller's (its body, its leaving) or Wallaroo's. */
+  private blame(ctx: RequestContext, call: UpstreamCall, error: unknown): GatewayError {
+    const { body } = call;
+    if (body instanceof MeteredBody && body.failure) return body.failure;
+    if (ctx.signal.aborted) {
+      const reason: unknown = ctx.signal.reason;
+      if (isCallerGone(reason)) return reason as GatewayError;
+      // The deadline passed: a body still arriving is the caller's slowness, otherwise Wallaroo did not answer.
+      if (body instanceof MeteredBody && !body.complete) return bodyTooSlow();
+      return new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${ctx.pipeline.name}: timed out waiting for Wallaroo (limit ${ctx.pipeline.timeoutMs} ms)`, { cause: error });
+    }
+    return upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
   }
-}
-
-interface Attempt {
-  pipeline: PipelineConfig;
-  resolved: ResolvedPipeline;
-  query: string;
-  token: string;
-  payload: Buffer | Readable;
-  call: UpstreamCall;
-  request: FastifyRequest;
-  signal: AbortSignal;
-  stats: RequestStats;
-  body: UpstreamBody;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { basicAuthorization, formUrlEncode } from '../../src/auth/token-manager.ts';
+import { basicAuthorization, formUrlEncode } from '../../src/auth/token-request.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';

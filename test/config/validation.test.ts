@@ -24,7 +24,8 @@ function problems(tree: unknown, env: Record<string, string> = {}): Array<{ path
 test('a minimal config gets every default from the spec', () => {
   const config = parseConfig(minimal(), {});
   assert.deepEqual(config.server, {
-    host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, maxEventLoopDelayMs: 1_000,
+    host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024,
+    maxEventLoopDelayMs: 1_000, trustProxy: [], tls: null,
   });
   assert.deepEqual(config.conversion, {
     maxColumns: 1000, maxJsonDepth: 32, maxJsonContainers: 4 * 1024 * 1024, maxElements: 32 * 1024 * 1024, maxOutputBytes: 256 * 1024 * 1024,
@@ -33,15 +34,22 @@ test('a minimal config gets every default from the spec', () => {
   assert.equal(config.wallaroo.auth.clientId, 'api-client');
   assert.deepEqual(config.wallaroo.auth.clientSecret, { source: 'inline', value: 's3cret' });
   assert.equal(config.wallaroo.auth.refreshBeforeExpirySeconds, 60);
+  assert.equal(config.wallaroo.auth.requestTimeoutMs, 5_000);
   assert.equal(config.wallaroo.mlops, null);
-  assert.deepEqual(config.discovery, { ttlSeconds: 300, maxEntries: 1000 });
+  assert.deepEqual(config.discovery, { ttlSeconds: 300, maxEntries: 1000, negativeTtlSeconds: 5, timeoutMs: 10_000 });
   assert.deepEqual(config.pipelines[0], {
     name: 'ccfraud', workspace: 'urlworkspace', pipeline: 'urlpipeline', url: null, timeoutMs: 30_000, connectTimeoutMs: 5_000,
     upstreamFormat: 'passthrough', inputSchema: null, rateLimit: null, maxConcurrency: 64, maxQueue: 256,
-    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 },
+    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 }, example: null, allow: null,
   });
+  assert.deepEqual(config.callers, { authentication: 'none', identityMetricLabel: false, kubernetes: null, mtls: null });
   assert.deepEqual(config.rateLimit.keyBy, { kind: 'ip' });
   assert.equal(config.metrics.port, null);
+  assert.deepEqual(config.ui, { enabled: true, port: 'main' });
+  assert.deepEqual(config.tracing, {
+    enabled: false, endpoint: 'http://127.0.0.1:4318/v1/traces', serviceName: 'wallaroo-gateway', sampleRatio: 1,
+    maxQueueSize: 2048, maxExportBatchSize: 512, exportIntervalMs: 5_000, exportTimeoutMs: 10_000,
+  });
 });
 
 test('unknown keys and bad values are all reported, each with its path', () => {
@@ -128,4 +136,27 @@ test('YAML syntax errors name their line', () => {
     assert.match(error.problems[0]!.path, /^line \d+$/);
     return true;
   });
+});
+
+test('ui, tracing and server.trustProxy: bad entries are reported with their paths', () => {
+  const schema = minimal() as Record<string, unknown>;
+  schema.tracing = { enabled: true, endpoint: 'grpc://collector:4317', sampleRatio: 1.5 };
+  schema.ui = { port: 'sidecar' };
+  assert.deepEqual(problems(schema).map((p) => p.path).sort(), ['tracing.endpoint', 'tracing.sampleRatio', 'ui.port']);
+
+  // Checks the schema cannot express, all reported together once it holds.
+  const tree = minimal() as Record<string, unknown>;
+  tree.server = { trustProxy: ['10.0.0.0/8', 'loopback', 'fd00::/200', 'proxy.internal', '192.168.1.1/8/1'] };
+  tree.ui = { port: 'metrics' };
+  tree.tracing = { maxQueueSize: 10, maxExportBatchSize: 20 };
+  assert.deepEqual(problems(tree), [
+    { path: 'server.trustProxy[2]', message: '"fd00::/200" has a prefix length out of range' },
+    { path: 'server.trustProxy[3]', message: '"proxy.internal" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal' },
+    { path: 'server.trustProxy[4]', message: '"192.168.1.1/8/1" is not an IP address, a CIDR or one of loopback, linklocal, uniquelocal' },
+    { path: 'ui.port', message: 'is metrics, but metrics.port is not set (the status page would have no listener)' },
+    { path: 'tracing.maxExportBatchSize', message: 'must not exceed tracing.maxQueueSize (10)' },
+  ]);
+  const good = parseConfig({ ...minimal(), server: { trustProxy: ['10.0.0.0/8', '::1', 'uniquelocal'] }, ui: { enabled: false }, metrics: { port: 9090 } }, {});
+  assert.deepEqual(good.server.trustProxy, ['10.0.0.0/8', '::1', 'uniquelocal']);
+  assert.deepEqual(good.ui, { enabled: false, port: 'main' });
 });

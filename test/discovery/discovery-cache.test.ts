@@ -64,6 +64,6 @@ test('an unknown workspace or pipeline is GW_DISCOVERY_FAILED naming it', async 
     statusCode: 502, code: 'GW_DISCOVERY_FAILED', error: 'Bad Gateway', message: 'workspace "nowhere" not found for pipeline lost',
   });
   assert.deepEqual((await infer(gw.url, 'gone', '[]')).json(), {
-    statusCode: 502, code: 'GW_DISCOVERY_FAILED', error: 'Bad Gateway', message: 'MLOps API /admin/get_pipeline_external_url answered 404',
+    statusCode: 502, code: 'GW_DISCOVERY_FAILED', error: 'Bad Gateway', message: 'MLOps API /admin/get_pipeline_external_url answered 404: pipeline deleted not found in workspace 8',
   });
 });

@@ -1,14 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEMO_ROW } from '../../src/cli/serve.ts';
 
-/**
- * Wallaroo's own tutorial files: ../shared/wallaroo-samples beside the repository when present, else the
- * copy kept in test/fixtures (same bytes, minus the 1.2 MB 10k-row file).
- */
-const SHARED = fileURLToPath(new URL('../../../shared/wallaroo-samples/', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../fixtures/wallaroo-samples/', import.meta.url));
-export const SAMPLES_DIR = existsSync(SHARED) ? SHARED : FIXTURES;
+/** Wallaroo's own tutorial files, kept in the repository (test/fixtures/wallaroo-samples/MANIFEST.md). */
+export const SAMPLES_DIR = fileURLToPath(new URL('../fixtures/wallaroo-samples/', import.meta.url));
 
 export function sample(name: string): Buffer {
   return readFileSync(`${SAMPLES_DIR}${name}`);

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { type GatewayConfig, parseConfig } from '../../src/config/load.ts';
 import { loggerOptions } from '../../src/observability/logger.ts';
-import { buildServer, type Gateway } from '../../src/server.ts';
+import { buildServer, type Gateway, type GatewayDeps } from '../../src/server.ts';
 import { DEFAULT_CLIENT_SECRET, type Simulator } from '../../src/simulator/server.ts';
 
 export interface TestGateway {
@@ -26,7 +26,9 @@ export type RawConfig = Record<string, unknown>;
 /** The smallest config pointing at a simulator, with overrides merged per top-level section. */
 export function simulatorConfig(simulator: Simulator, overrides: RawConfig = {}): RawConfig {
   const base: RawConfig = {
-    server: { host: '127.0.0.1', port: 0 },
+    // Load shedding off: the gateway shares its event loop with the test code, whose own work (building payloads)
+    // must not make the gateway shed. test/limits/load-shedding.test.ts turns it on.
+    server: { host: '127.0.0.1', port: 0, maxEventLoopDelayMs: 0 },
     wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET } },
     pipelines: [
       { name: 'ccfraud', workspace: 'demo' },
@@ -57,8 +59,10 @@ export function standInConfig(simulator: Simulator, port: number, pipeline: RawC
   });
 }
 
+export const TOKEN_PATH = '/auth/realms/master/protocol/openid-connect/token';
+
 /** Builds and starts a gateway on 127.0.0.1:0 with a captured log; closed when the test ends. */
-export async function startGateway(t: TestContext | null, raw: RawConfig, env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startGateway(t: TestContext | null, raw: RawConfig, env: Record<string, string> = {}, deps: Pick<GatewayDeps, 'now' | 'random'> = {}): Promise<TestGateway> {
   const config = parseConfig(raw, env);
   const lines: string[] = [];
   const sink = new Writable({
@@ -69,7 +73,7 @@ export async function startGateway(t: TestContext | null, raw: RawConfig, env: R
   });
   const logger = pino(loggerOptions(config.logging.level), sink);
   const registry = new Registry();
-  const gateway = await buildServer(config, { logger, registry });
+  const gateway = await buildServer(config, { logger, registry, ...deps });
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -94,3 +98,9 @@ export async function startGateway(t: TestContext | null, raw: RawConfig, env: R
     close,
   };
 }
+
+/**
+ * `server` settings for tests that are not about load shedding: on a saturated test machine a start-up stall
+ * of a second reads as event-loop delay, and the first requests would be shed (503 GW_OVERLOADED).
+ */
+export const SERVER_WITHOUT_SHEDDING = { maxEventLoopDelayMs: 0 } as const;

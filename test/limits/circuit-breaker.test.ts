@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('consecutive upstream failures open the circuit: fail fast, then a half-open probe closes it', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    pipelines: [{ name: 'ccfraud', workspace: 'demo', circuitBreaker: { failureThreshold: 3, cooldownMs: 400 } }],
+    pipelines: [{ name: 'ccfraud', workspace: 'demo', circuitBreaker: { failureThreshold: 3, cooldownMs: 2_000 } }],
   }));
   const state = async () => (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<{ breaker: string }> }>().pipelines[0]!.breaker;
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
@@ -25,8 +25,7 @@ test('consecutive upstream failures open the circuit: fail fast, then a half-ope
   assert.ok(Number(fast.headers['retry-after']) >= 1);
   assert.equal(simulator.control.counts.inference, calls, 'failing fast: Wallaroo not called');
 
-  await sleep(450);
-  assert.equal(await state(), 'half-open');
+  await waitFor(async () => (await state()) === 'half-open', 'the cool-down to end');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200, 'the probe');
   assert.equal(await state(), 'closed');
   assert.match((await call(`${gw.url}/metrics`)).text, /^wallaroo_gateway_circuit_state\{pipeline="ccfraud"\} 0$/m);
@@ -43,7 +42,8 @@ test('a failed probe opens the circuit again; client errors (4xx) never count as
   await infer(gw.url, 'ccfraud', ccfraudBody());
   await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).json<{ code: string }>().code, 'GW_CIRCUIT_OPEN');
-  await sleep(350);
+  const state = async () => (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<{ breaker: string }> }>().pipelines[0]!.breaker;
+  await waitFor(async () => (await state()) === 'half-open', 'the cool-down to end');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 502, 'the probe fails');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).json<{ code: string }>().code, 'GW_CIRCUIT_OPEN');
 });

@@ -81,7 +81,10 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
   await sleep(300);
   simulator = await startSimulator({ port }); // same URL, new signing keys: every held token is now refused
   mark('recovery');
-  await sleep(1_500);
+  // Recovery comes on the token endpoint's backoff schedule (at most its 30 s cap), then every request succeeds.
+  await until(0, 35_000, (o) => o.status === 200);
+  const recoveredAt = outcomes.length;
+  while (outcomes.length < recoveredAt + 40) await sleep(20);
   running = false;
   await Promise.all(workers);
 

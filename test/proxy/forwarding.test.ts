@@ -41,7 +41,7 @@ test("the caller's credentials and hop-by-hop headers never reach Wallaroo; the 
       headers: {
         'content-type': 'application/json', 'content-length': Buffer.byteLength(body),
         authorization: 'Bearer caller-token', cookie: 'session=abc', connection: 'keep-alive, x-drop-me', 'x-drop-me': '1',
-        'proxy-authorization': 'Basic xyz', 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'req-123', 'x-custom-trace': 'kept',
+        'proxy-authorization': 'Basic xyz', 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'req-123', 'x-custom-trace': 'dropped', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       },
     }, (response) => {
       response.resume();
@@ -60,7 +60,8 @@ test("the caller's credentials and hop-by-hop headers never reach Wallaroo; the 
   assert.equal(seen['proxy-authorization'], undefined);
   assert.equal(seen['x-forwarded-for'], undefined);
   assert.equal(seen['x-request-id'], 'req-123');
-  assert.equal(seen['x-custom-trace'], 'kept');
+  assert.equal(seen['x-custom-trace'], undefined, 'only allow-listed caller headers reach Wallaroo');
+  assert.equal(seen.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
 });
 
 test('a malformed x-request-id is replaced by a generated one', async (t) => {

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { requestIdFrom } from '../../src/http/headers.ts';
+import { GATEWAY_VERSION } from '../../src/http/version.ts';
 import { callerResponseHeaders, connectionListed, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 
 const base = { token: 'T', requestId: 'r1', contentType: 'application/json; format=pandas-records', accept: 'application/vnd.apache.arrow.file' };
+const ours = { authorization: 'Bearer T', 'content-type': base.contentType, accept: base.accept, 'x-request-id': 'r1', 'user-agent': `wallaroo-gateway/${GATEWAY_VERSION}` };
 
-test('hop-by-hop headers and those named in Connection are dropped (RFC 9110 7.6.1)', () => {
+test('hop-by-hop headers and those named in Connection are dropped (RFC 9110 7.6.1), trace context too when listed', () => {
   const out = upstreamRequestHeaders(
-    { connection: 'close, X-Secret-Hop', 'x-secret-hop': 'a', 'keep-alive': 'timeout=5', te: 'trailers', upgrade: 'h2c', 'transfer-encoding': 'chunked', trailer: 'x', 'proxy-connection': 'keep-alive', 'x-ok': 'yes' },
+    { connection: 'close, X-Secret-Hop, tracestate', 'x-secret-hop': 'a', 'keep-alive': 'timeout=5', te: 'trailers', upgrade: 'h2c', 'transfer-encoding': 'chunked', trailer: 'x', 'proxy-connection': 'keep-alive', tracestate: 'a=b' },
     base,
   );
-  assert.deepEqual(out, { 'x-ok': 'yes', authorization: 'Bearer T', 'content-type': base.contentType, accept: base.accept, 'x-request-id': 'r1' });
+  assert.deepEqual(out, ours);
 });
 
 test("the caller's Authorization is replaced, never appended; cookies and forwarding claims are dropped", () => {
@@ -18,7 +20,7 @@ test("the caller's Authorization is replaced, never appended; cookies and forwar
     { authorization: 'Bearer caller', cookie: 'a=b', forwarded: 'for=1.2.3.4', 'x-forwarded-for': '1.2.3.4', 'x-forwarded-host': 'evil', 'x-real-ip': '1.2.3.4', host: 'gateway:8080', 'x-gateway-upstream-status': '200' },
     { ...base, contentLength: 12 },
   );
-  assert.deepEqual(out, { authorization: 'Bearer T', 'content-type': base.contentType, accept: base.accept, 'x-request-id': 'r1', 'content-length': '12' });
+  assert.deepEqual(out, { ...ours, 'content-length': '12' });
 });
 
 test("Wallaroo's cookies, banners and hop-by-hop headers never reach the caller; errors are marked", () => {
@@ -27,6 +29,15 @@ test("Wallaroo's cookies, banners and hop-by-hop headers never reach the caller;
     { requestId: 'r1', upstreamStatus: 503 },
   );
   assert.deepEqual(out, { 'content-type': 'application/json', 'retry-after': '3', 'x-request-id': 'r1', 'x-gateway-upstream-status': '503' });
+});
+
+test('after a conversion, headers describing the upstream body (ETag, Content-Encoding, digests) are dropped', () => {
+  const upstream = { etag: '"abc"', 'content-encoding': 'gzip', 'last-modified': 'x', digest: 'sha-256=x', 'content-md5': 'x', 'cache-control': 'no-store', 'content-type': 'application/json' };
+  assert.deepEqual(callerResponseHeaders(upstream, { requestId: 'r1', upstreamStatus: 200, contentType: 'application/vnd.apache.arrow.file' }), {
+    'cache-control': 'no-store', 'content-type': 'application/vnd.apache.arrow.file', 'x-request-id': 'r1',
+  });
+  // Passed through unconverted, they still describe the body and stay.
+  assert.equal(callerResponseHeaders(upstream, { requestId: 'r1', upstreamStatus: 200 }).etag, '"abc"');
 });
 
 test('Connection lists are parsed case-insensitively across repeated headers', () => {

@@ -6,17 +6,20 @@ import { infer } from '../helpers/http.ts';
 import { freePort } from '../helpers/ports.ts';
 import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('Wallaroo slower than the pipeline timeout is 504 GW_UPSTREAM_TIMEOUT', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 200 }] }));
+  // An explicit URL and a token already held: the first request does not spend its 500 ms on discovery.
+  const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', url: simulator.control.inferenceUrl('ccfraud'), timeoutMs: 500 }] }));
+  await waitFor(() => gw.gateway.tokens.inference.hasValidToken(), 'the first token');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  simulator.control.latencyMs = 1_000;
+  simulator.control.latencyMs = 3_000;
   const started = Date.now();
   const answer = await infer(gw.url, 'ccfraud', ccfraudBody());
-  assert.ok(Date.now() - started < 900, 'answered at the timeout, not when Wallaroo finished');
+  assert.ok(Date.now() - started < 2_500, 'answered at the timeout, not when Wallaroo finished');
   assert.deepEqual(answer.json(), {
-    statusCode: 504, code: 'GW_UPSTREAM_TIMEOUT', error: 'Gateway Timeout', message: 'pipeline ccfraud: timed out waiting for Wallaroo (limit 200 ms)',
+    statusCode: 504, code: 'GW_UPSTREAM_TIMEOUT', error: 'Gateway Timeout', message: 'pipeline ccfraud: timed out waiting for Wallaroo (limit 500 ms)',
   });
 });
 

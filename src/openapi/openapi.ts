@@ -12,7 +12,9 @@ import { REQUEST_ID } from '../http/headers.ts';
  * `pipeline.generate_api_spec()`. Both body formats, the rows' JSON Schema from `inputSchema` where set, the
  * answer's Wallaroo row shape and the gateway's error body.
  */
-export const GATEWAY_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { GATEWAY_VERSION } from '../http/version.ts';
+
+export { GATEWAY_VERSION };
 
 type JsonSchema = Record<string, unknown>;
 
@@ -44,6 +46,39 @@ export function jsonSchemaForArrowType(type: DataType): JsonSchema {
     default:
       return {};
   }
+}
+
+/** A value of an Arrow type, for a generated example row: zeros, and lists of their fixed size (else one item). */
+export function exampleForArrowType(type: DataType): unknown {
+  switch (type.typeId) {
+    case Type.Float:
+    case Type.Int:
+    case Type.Timestamp:
+      return 0;
+    case Type.Bool:
+      return false;
+    case Type.Utf8:
+    case Type.LargeUtf8:
+      return '';
+    case Type.List:
+      return [exampleForArrowType(type.children[0]!.type)];
+    case Type.FixedSizeList: {
+      const size = (type as unknown as { listSize: number }).listSize;
+      return Array.from({ length: size }, () => exampleForArrowType(type.children[0]!.type));
+    }
+    case Type.Struct:
+      return Object.fromEntries(type.children.map((field) => [field.name, exampleForArrowType(field.type)]));
+    default:
+      return null;
+  }
+}
+
+/** The body "Try it out" starts with: the configured example, else one row built from inputSchema, else none. */
+export function requestExample(pipeline: PipelineConfig): Array<Record<string, unknown>> | undefined {
+  if (pipeline.example) return pipeline.example;
+  const columns = Object.entries(pipeline.inputSchema ?? {});
+  if (columns.length === 0) return undefined;
+  return [Object.fromEntries(columns.map(([name, spec]) => [name, exampleForArrowType(parseArrowTypeSpec(spec))]))];
 }
 
 export const ERROR_BODY_SCHEMA: JsonSchema = {
@@ -104,7 +139,8 @@ export function pipelineOpenApi(pipeline: PipelineConfig): Record<string, unknow
         properties: Object.fromEntries(columns.map(([name, spec]) => [name, { ...jsonSchemaForArrowType(parseArrowTypeSpec(spec)), 'x-arrow-type': spec }])),
       }
     : { type: 'object', description: 'One input row: column name -> value (no inputSchema configured, so types are inferred).' };
-  const records = { schema: { type: 'array', items: { $ref: '#/components/schemas/InputRow' } } };
+  const example = requestExample(pipeline);
+  const records = { schema: { type: 'array', items: { $ref: '#/components/schemas/InputRow' } }, ...(example ? { example } : {}) };
   const results = { schema: { type: 'array', items: { $ref: '#/components/schemas/ResultRow' } } };
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/GatewayError' } } };
   return {

@@ -1,0 +1,16 @@
+import type { GatewayConfig } from './types.ts';
+
+// Valid but probably wrong: what check-config prints as warnings and the gateway logs at start.
+
+export function configAdvice(config: GatewayConfig): string[] {
+  const advice: string[] = [];
+  const discovered = config.pipelines.filter((p) => p.url === null).map((p) => p.name);
+  if (config.wallaroo.mlops === null && discovered.length > 0) {
+    advice.push(
+      `wallaroo.mlops: not set, so discovery of ${discovered.join(', ')} calls the MLOps API with the client-credentials ` +
+        'token, which Wallaroo documents as its inference token; the MLOps API needs a user token on most installs. ' +
+        'Set wallaroo.mlops (username and password of a Wallaroo user), or an explicit url per pipeline.',
+    );
+  }
+  return advice;
+}

@@ -1,0 +1,27 @@
+import type { FastifyBaseLogger, FastifyHttpsOptions, FastifyServerOptions } from 'fastify';
+import { LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { answerFrameworkError } from '../errors.ts';
+import { requestIdFrom } from './headers.ts';
+
+/** How the gateway's HTTP server behaves, whatever it serves: request ids, body limit, proxies, errors, closing. */
+export function gatewayServerOptions(
+  server: { bodyLimit: number; trustProxy: string[] },
+  logger: Logger,
+  https: FastifyHttpsOptions<never>['https'] | null,
+): FastifyServerOptions & { https: unknown } {
+  return {
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request is written by the access log instead, with the gateway's own fields.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    // A caller's x-request-id is kept only when well formed (it ends up in logs).
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    bodyLimit: server.bodyLimit,
+    trustProxy: server.trustProxy.length > 0 ? server.trustProxy : false,
+    return503OnClosing: false,
+    frameworkErrors: answerFrameworkError,
+    forceCloseConnections: 'idle',
+    https, // null: plain HTTP
+  };
+}

@@ -1,0 +1,176 @@
+import type { DataType } from 'apache-arrow';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { PipelineConfig } from '../config/types.ts';
+import { type ConversionLimits, convertBody } from '../convert/index.ts';
+import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
+import { GatewayError } from '../errors.ts';
+import { declaredLength, firstHeader } from '../http/headers.ts';
+import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
+import type { Verdict } from '../limits/breaker.ts';
+import { verdictOnAnswer } from '../limits/verdict.ts';
+import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
+import type { GatewayMetrics } from '../observability/metrics.ts';
+import { assertFinalStatus, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
+import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
+import type { RequestContext } from './context.ts';
+import { callerResponseHeaders } from './headers.ts';
+import type { UpstreamAnswer, UpstreamBody, UpstreamClient } from './upstream.ts';
+
+// The inference route, in request order: negotiate (415/406 at once), the admission gate's breaker check, the
+// body (streamed untouched when nothing needs converting, else read under limits and budgets and converted),
+// a concurrency slot, the upstream call, and the answer (relayed, or converted when asked). Every wait takes the
+// request context; the verdict on Wallaroo goes to the breaker once, and the slot is freed when the answer has
+// gone out.
+
+export interface InferenceDeps {
+  upstream: UpstreamClient;
+  metrics: GatewayMetrics;
+  gateFor(pipeline: PipelineConfig): AdmissionGate;
+  bodyLimit: number;
+  bodyIdleTimeoutMs: number;
+  /** Bodies up to this size are kept so a 401/404/503 can be replayed. */
+  replayLimit: number;
+  /** Cap on an upstream answer the gateway must read whole to convert it. */
+  responseLimit: number;
+  inputSchemas: ReadonlyMap<string, ReadonlyMap<string, DataType>>;
+  /** Budgets on every conversion (conversion.* in the config). */
+  conversion: ConversionLimits;
+}
+
+/** The verdict on Wallaroo a failed call carries: only transport failures and timeouts are Wallaroo's. */
+export function verdictOnError(error: unknown): Verdict {
+  if (!(error instanceof GatewayError)) return 'neutral';
+  return error.code === 'GW_UPSTREAM_TIMEOUT' || error.code === 'GW_UPSTREAM_UNREACHABLE' || error.code === 'GW_UPSTREAM_BAD_RESPONSE' ? 'unhealthy' : 'neutral';
+}
+
+/** Reads Wallaroo's error answers whole and judges the call; a success is judged healthy. */
+export async function judgeAnswer(ctx: RequestContext, slot: PipelineSlot, response: UpstreamAnswer): Promise<UpstreamAnswer> {
+  assertFinalStatus(ctx, response.statusCode);
+  if (response.statusCode < 400) {
+    slot.judge('healthy');
+    return response;
+  }
+  const declared = declaredLength(firstHeader(response.headers['content-length']));
+  const text = await readAnswer(ctx, response.body, ERROR_ANSWER_LIMIT, declared);
+  slot.judge(verdictOnAnswer(response.statusCode, text.toString('utf8')));
+  return { statusCode: response.statusCode, headers: { ...response.headers, 'content-length': String(text.length) }, body: text };
+}
+
+/** Takes the slot and makes the call, judging it and freeing the slot when the answer has gone out. */
+export async function callWithSlot(
+  ctx: RequestContext,
+  reply: FastifyReply,
+  gate: AdmissionGate,
+  call: (slot: PipelineSlot) => Promise<UpstreamAnswer>,
+): Promise<{ slot: PipelineSlot; response: UpstreamAnswer }> {
+  const slot = await ctx.trace.phase('admission', () => gate.slot(ctx));
+  reply.raw.once('close', slot.release); // a streamed answer outlives the handler
+  try {
+    const response = await judgeAnswer(ctx, slot, await call(slot));
+    ctx.answerStarted();
+    return { slot, response };
+  } catch (error) {
+    slot.judge(verdictOnError(error));
+    throw error;
+  }
+}
+
+export class InferenceRoute {
+  constructor(private readonly deps: InferenceDeps) {}
+
+  async handle(ctx: RequestContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { deps } = this;
+    const { pipeline, stats } = ctx;
+    const plan = cachedPlanConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
+    const declared = declaredLength(request.headers['content-length']);
+    assertWithinLimit(declared, deps.bodyLimit);
+    const gate = deps.gateFor(pipeline);
+    ctx.reservation = gate.beforeBody();
+    const limits: BodyLimits = { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation };
+
+    let body: UpstreamBody;
+    if (needsRequestConversion(plan)) {
+      const encoding = request.headers['content-encoding'];
+      if (encoding !== undefined && encoding !== 'identity') {
+        throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `a body sent with Content-Encoding ${JSON.stringify(encoding)} cannot be converted; send it uncompressed`);
+      }
+      const raw = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
+      stats.bytesIn = raw.length;
+      body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx);
+      ctx.reservation.growTo(raw.length + body.length);
+    } else if (declared !== null && declared <= deps.replayLimit) {
+      body = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
+      stats.bytesIn = body.length;
+    } else {
+      body = new MeteredBody(request.raw, limits, deps.replayLimit);
+    }
+    if (Buffer.isBuffer(body) && body.length === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+
+    const target = await deps.upstream.prepare(ctx);
+    const queryAt = request.url.indexOf('?');
+    const { response } = await callWithSlot(ctx, reply, gate, (slot) =>
+      deps.upstream.send(ctx, target, {
+        pathSuffix: '',
+        query: queryAt >= 0 ? request.url.slice(queryAt + 1) : '',
+        contentType: MEDIA_TYPES[plan.upstreamRequest],
+        accept: MEDIA_TYPES[plan.upstreamResponse],
+        body,
+        callerHeaders: request.headers,
+        requestId: request.id,
+      }, slot.retryBudget),
+    );
+    if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
+
+    if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
+      const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
+      this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse], request.url));
+      let converted: Buffer;
+      try {
+        converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, ctx);
+      } catch (error) {
+        throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer could not be converted${error instanceof GatewayError ? `: ${error.message}` : ''}`);
+      }
+      ctx.reservation.growTo(answer.length + converted.length);
+      stats.bytesOut = converted.length;
+      return reply
+        .code(response.statusCode)
+        .headers(callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode, contentType: MEDIA_TYPES[plan.outbound] }))
+        .send(converted);
+    }
+    return relayAnswer(ctx, reply, request.id, response, {
+      bodyTimeoutMs: deps.bodyIdleTimeoutMs,
+      onWholeAnswer: (answer, contentType) => this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, contentType, request.url)),
+      onStreamedAnswer: (stream, contentType) =>
+        watchEngineElapsed(stream as never, contentType, (seconds) => this.recordEngineTime(ctx, () => seconds), request.url),
+    });
+  }
+
+  private recordEngineTime(ctx: RequestContext, read: () => number | null): void {
+    let seconds: number | null = null;
+    try {
+      seconds = read();
+    } catch {
+      seconds = null; // an answer without readable metadata: nothing to report
+    }
+    if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return;
+    ctx.stats.engineMs = seconds * 1000;
+    this.deps.metrics.engineElapsed.observe({ pipeline: ctx.pipeline.name }, seconds);
+  }
+
+  private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext): Buffer {
+    const started = performance.now();
+    const span = ctx.trace.startPhase('conversion').set('wallaroo_gateway.conversion', `${from}->${to}`);
+    let value: Buffer;
+    try {
+      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name), limits: this.deps.conversion });
+    } catch (error) {
+      span.end(error);
+      throw error;
+    }
+    span.end();
+    const ms = performance.now() - started;
+    ctx.stats.conversionMs = (ctx.stats.conversionMs ?? 0) + ms;
+    this.deps.metrics.conversionDuration.observe({ direction: `${from}->${to}` }, ms / 1000);
+    return value;
+  }
+}
