@@ -17,7 +17,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { CallersConfig, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
+export type { CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -180,6 +180,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       host: raw.server.host,
       port,
       bodyLimit: parseSize(raw.server.bodyLimit),
+      openAiBodyLimit: parseSize(raw.server.openAiBodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
       drainDelayMs: raw.server.drainDelayMs,
@@ -219,6 +220,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     callers,
     logging: { level: raw.logging.level },
     metrics: { port: raw.metrics.port, host: raw.metrics.host },
+    conversion: { ...raw.conversion, maxOutputBytes: parseSize(raw.conversion.maxOutputBytes) },
     ui: { enabled: raw.ui.enabled, port: raw.ui.port },
     tracing: { ...raw.tracing },
   };

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_CONVERSION_LIMITS as CONVERSION, DEFAULT_OPENAI_BODY_LIMIT } from './types.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
 /**
@@ -60,6 +61,7 @@ export const ConfigSchema = Type.Object(
       host: Type.String({ default: '0.0.0.0' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
       bodyLimit: Type.Union([Size], { default: '64MiB' }),
+      openAiBodyLimit: Type.Union([Size], { default: DEFAULT_OPENAI_BODY_LIMIT }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
       shutdownGraceMs: Type.Integer({ minimum: 0, default: 25_000 }),
       // Ready turns 503 at SIGTERM, the listener stays open this long (endpoint removal), then the drain begins.
@@ -154,6 +156,13 @@ export const ConfigSchema = Type.Object(
     metrics: closed({
       port: Nullable(Type.Integer({ minimum: 0, maximum: 65535 })),
       host: Type.String({ default: '0.0.0.0' }),
+    }),
+    conversion: closed({
+      maxColumns: Type.Integer({ minimum: 1, default: CONVERSION.maxColumns }),
+      maxJsonDepth: Type.Integer({ minimum: 2, maximum: 1000, default: CONVERSION.maxJsonDepth }),
+      maxJsonContainers: Type.Integer({ minimum: 1, default: CONVERSION.maxJsonContainers }),
+      maxElements: Type.Integer({ minimum: 1, default: CONVERSION.maxElements }),
+      maxOutputBytes: Type.Union([Size], { default: CONVERSION.maxOutputBytes }),
     }),
     ui: closed({
       enabled: Type.Boolean({ default: true }),

@@ -1,5 +1,5 @@
-// The validated, normalised configuration every room reads. Types only: importing them pulls in no parser,
-// schema or validator (load.ts does the parsing).
+// The validated, normalised configuration every room reads. Types (and plain default values) only: importing
+// them pulls in no parser, schema or validator (load.ts does the parsing).
 /** A secret given inline (from the environment, usually) or as a mounted file re-read at every use. */
 export type SecretRef = { readonly source: 'inline'; readonly value: string } | { readonly source: 'file'; readonly path: string };
 
@@ -68,6 +68,8 @@ export interface GatewayConfig {
     host: string;
     port: number;
     bodyLimit: number;
+    /** Body limit of the OpenAI-compatible routes: chat and completion requests are small. */
+    openAiBodyLimit: number;
     bodyTimeoutMs: number;
     shutdownGraceMs: number;
     drainDelayMs: number;
@@ -98,7 +100,32 @@ export interface GatewayConfig {
   callers: CallersConfig;
   logging: { level: string };
   metrics: { port: number | null; host: string };
+  conversion: ConversionLimits;
   /** The status page (GET /, GET /status.json) and Swagger UI (GET /docs). */
   ui: { enabled: boolean; port: 'main' | 'metrics' };
   tracing: TracingConfig;
 }
+
+/** Budgets on every whole-body parse and conversion (SECURITY.md, "Budgets"). */
+export interface ConversionLimits {
+  /** Fields of one table, nested ones counted (Arrow schemas, JSON keys). */
+  maxColumns: number;
+  /** Nesting of arrays and objects in a JSON body, the body's own array or object counted. */
+  maxJsonDepth: number;
+  /** Arrays and objects in one JSON body, counted before it is parsed. */
+  maxJsonContainers: number;
+  /** Values one conversion may hold: every Arrow value (list items, nulls of fixed-size lists at full size, dictionary values as often as they are used). */
+  maxElements: number;
+  /** Bytes one conversion may write (JSON text or Arrow IPC). */
+  maxOutputBytes: number;
+}
+
+export const DEFAULT_CONVERSION_LIMITS: Readonly<ConversionLimits> = Object.freeze({
+  maxColumns: 1000,
+  maxJsonDepth: 32,
+  maxJsonContainers: 4 * 1024 * 1024,
+  maxElements: 32 * 1024 * 1024,
+  maxOutputBytes: 256 * 1024 * 1024,
+});
+
+export const DEFAULT_OPENAI_BODY_LIMIT = 1024 * 1024;

@@ -1,13 +1,11 @@
+// Defence in depth. Arrow IPC metadata is flatbuffers, and apache-arrow trusts the vector lengths it reads
+// there: a corrupted length could declare two billion schema fields or buffers, and decoding would then loop
+// for minutes on the event loop, stalling every other caller. A valid vector can never hold more elements than
+// its buffer has bytes, so longer ones are refused where every decoder reads them. (The hangs the fuzz test
+// did find are handled in read-arrow.ts.) apache-arrow's ESM and CJS builds both load flatbuffers' single
+// CommonJS entry (a dependency of ours too), so this covers both, and read-arrow.ts's own schema reading.
 import { createRequire } from 'node:module';
 
-/**
- * Defence in depth. Arrow IPC metadata is flatbuffers, and apache-arrow trusts the vector lengths it reads
- * there: a corrupted length could declare two billion schema fields or buffers, and decoding would then loop
- * for minutes on the event loop, stalling every other caller. A valid vector can never hold more elements than
- * its buffer has bytes, so longer ones are refused where every decoder reads them. (The hangs the fuzz test
- * did find are handled in arrow-to-json.ts.) apache-arrow's ESM and CJS builds both load flatbuffers' single
- * CommonJS entry, so this covers both.
- */
 interface ByteBufferLike {
   readInt32(offset: number): number;
   capacity(): number;

@@ -1,10 +1,10 @@
+import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../errors.ts';
 
-/**
- * Content negotiation for the inference route. Pure: header values in, decisions out.
- * Wallaroo itself reads and writes pandas-records JSON and the Arrow IPC *file* format; the gateway also
- * speaks the Arrow IPC *stream* format to callers and converts at the edge.
- */
+// Content negotiation for the inference route. Pure: header values in, decisions out.
+// Wallaroo itself reads and writes pandas-records JSON and the Arrow IPC *file* format; the gateway also
+// speaks the Arrow IPC *stream* format to callers and converts at the edge.
+
 export type BodyFormat = 'json' | 'arrow-file' | 'arrow-stream';
 
 export const MEDIA_TYPES: Record<BodyFormat, string> = {
@@ -70,7 +70,8 @@ export function requestFormat(contentType: string | undefined): BodyFormat {
 
 /**
  * The format the caller wants back. `null` means the caller expressed no preference (no Accept, or only
- * wildcards), so the answer keeps its format. An Accept naming only formats we cannot give is GW_NOT_ACCEPTABLE.
+ * wildcards): it then gets Wallaroo's default answer. An Accept naming only formats we cannot give is
+ * GW_NOT_ACCEPTABLE.
  */
 export function acceptedFormat(accept: string | undefined, preferred: BodyFormat): BodyFormat | null {
   if (!accept || accept.trim() === '') return null;
@@ -118,9 +119,16 @@ export interface ConversionPlan {
 }
 
 /**
+ * What Wallaroo answers when Accept does not choose: pandas-records JSON, whatever the request's format (also
+ * for Arrow input with curl's wildcard Accept). A caller without a preference gets the same through the gateway.
+ */
+export const WALLAROO_DEFAULT_ANSWER: BodyFormat = 'json';
+
+/**
  * Plans the conversions for one request. `upstreamFormat` decides what Wallaroo receives; the caller gets what
- * its Accept asks for, and without a preference the format it sent. Wallaroo answers in JSON or Arrow file as
- * asked, so the answer is converted only when the caller wants the Arrow stream format.
+ * its Accept asks for, and without a preference what Wallaroo answers by default (pandas-records JSON), as when
+ * calling Wallaroo directly. Wallaroo answers in JSON or Arrow file as asked, so the answer is converted only
+ * when the caller wants the Arrow stream format.
  */
 export function planConversion(
   contentType: string | undefined,
@@ -128,18 +136,19 @@ export function planConversion(
   upstreamFormat: 'passthrough' | 'arrow' | 'json',
 ): ConversionPlan {
   const inbound = requestFormat(contentType);
-  const outbound = acceptedFormat(accept, inbound) ?? inbound;
+  const outbound = acceptedFormat(accept, inbound) ?? WALLAROO_DEFAULT_ANSWER;
   const upstreamRequest = upstreamFormat === 'arrow' ? 'arrow-file' : upstreamFormat === 'json' ? 'json' : wallarooFormat(inbound);
   return { inbound, upstreamRequest, upstreamResponse: wallarooFormat(outbound), outbound };
 }
 
 const PLAN_CACHE_ENTRIES = 256;
 const PLAN_CACHE_KEY_LIMIT = 512;
-const planCache = new Map<string, ConversionPlan>();
+const planCache = new LRUCache<string, ConversionPlan>({ max: PLAN_CACHE_ENTRIES });
 
 /**
  * planConversion, remembered: callers send the same few Content-Type/Accept pairs again and again, and parsing
- * them showed in the hot-path profile. Only short, successfully planned pairs are kept, in a bounded map.
+ * them showed in the hot-path profile. Only short, successfully planned pairs are kept, the least recently used
+ * dropped first, so a flood of odd headers cannot evict the pairs in steady use all at once.
  */
 export function cachedPlanConversion(
   contentType: string | undefined,
@@ -150,10 +159,7 @@ export function cachedPlanConversion(
   const known = planCache.get(key);
   if (known) return known;
   const plan = Object.freeze(planConversion(contentType, accept, upstreamFormat));
-  if (key.length <= PLAN_CACHE_KEY_LIMIT) {
-    if (planCache.size >= PLAN_CACHE_ENTRIES) planCache.clear();
-    planCache.set(key, plan);
-  }
+  if (key.length <= PLAN_CACHE_KEY_LIMIT) planCache.set(key, plan);
   return plan;
 }
 

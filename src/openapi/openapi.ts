@@ -150,7 +150,7 @@ export function pipelineOpenApi(pipeline: PipelineConfig): Record<string, unknow
       version: GATEWAY_VERSION,
       description:
         `Inference on Wallaroo pipeline "${pipeline.pipeline}" through the gateway, which holds the credentials. ` +
-        'Send pandas-records JSON or Apache Arrow IPC; choose the answer format with Accept (default: the format sent).',
+        'Send pandas-records JSON or Apache Arrow IPC; choose the answer format with Accept (default: pandas-records JSON, as Wallaroo answers).',
     },
     paths: {
       [`/pipelines/${pipeline.name}/infer`]: {

@@ -58,11 +58,13 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
     replayLimit: Math.min(bodyLimit, REPLAY_LIMIT),
     responseLimit: Math.max(bodyLimit * ANSWER_LIMIT_FACTOR, 64 * 1024 * 1024),
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
+    conversion: config.conversion,
   });
   const openAi = new OpenAiRoute({
     upstream,
     gateFor,
-    bodyLimit,
+    bodyLimit: config.server.openAiBodyLimit,
+    conversion: config.conversion,
     bodyIdleTimeoutMs: bodyTimeoutMs,
     onUsage: (pipeline, usage) => {
       if (usage.promptTokens !== null) metrics.llmTokens.inc({ pipeline, kind: 'prompt' }, usage.promptTokens);

@@ -1,14 +1,14 @@
 import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
-import { convertBody } from '../convert/index.ts';
+import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { Verdict } from '../limits/breaker.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
-import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-elapsed.ts';
+import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { assertFinalStatus, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
 import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
@@ -33,6 +33,8 @@ export interface InferenceDeps {
   /** Cap on an upstream answer the gateway must read whole to convert it. */
   responseLimit: number;
   inputSchemas: ReadonlyMap<string, ReadonlyMap<string, DataType>>;
+  /** Budgets on every conversion (conversion.* in the config). */
+  conversion: ConversionLimits;
 }
 
 /** The verdict on Wallaroo a failed call carries: only transport failures and timeouts are Wallaroo's. */
@@ -121,7 +123,7 @@ export class InferenceRoute {
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
       const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
-      this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse]));
+      this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse], request.url));
       let converted: Buffer;
       try {
         converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, ctx);
@@ -137,9 +139,9 @@ export class InferenceRoute {
     }
     return relayAnswer(ctx, reply, request.id, response, {
       bodyTimeoutMs: deps.bodyIdleTimeoutMs,
-      onWholeAnswer: (answer, contentType) => this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, contentType)),
+      onWholeAnswer: (answer, contentType) => this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, contentType, request.url)),
       onStreamedAnswer: (stream, contentType) =>
-        watchEngineElapsed(stream as never, contentType, (seconds) => this.recordEngineTime(ctx, () => seconds)),
+        watchEngineElapsed(stream as never, contentType, (seconds) => this.recordEngineTime(ctx, () => seconds), request.url),
     });
   }
 
@@ -160,7 +162,7 @@ export class InferenceRoute {
     const span = ctx.trace.startPhase('conversion').set('wallaroo_gateway.conversion', `${from}->${to}`);
     let value: Buffer;
     try {
-      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name) });
+      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name), limits: this.deps.conversion });
     } catch (error) {
       span.end(error);
       throw error;

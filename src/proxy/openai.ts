@@ -1,6 +1,8 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { createParser } from 'eventsource-parser';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ConversionLimits } from '../config/types.ts';
+import { parseJson } from '../convert/json-guard.ts';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
 import type { AdmissionGate } from '../limits/admission.ts';
@@ -61,6 +63,8 @@ export interface OpenAiDeps {
   upstream: UpstreamClient;
   gateFor(pipeline: PipelineConfig): AdmissionGate;
   bodyLimit: number;
+  /** Budgets on parsing the body (conversion.* in the config). */
+  conversion: ConversionLimits;
   bodyIdleTimeoutMs: number;
   onUsage(pipeline: string, usage: Usage): void;
   onFirstByte(pipeline: string, seconds: number): void;
@@ -81,12 +85,7 @@ export class OpenAiRoute {
     ctx.reservation = gate.beforeBody();
     const body = await readBody(request.raw, { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation }, declared);
     stats.bytesIn = body.length;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new GatewayError('GW_INVALID_JSON', 'the body is not valid JSON');
-    }
+    const parsed = parseJson(body, deps.conversion); // depth, containers and keys checked before JSON.parse
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new GatewayError('GW_INVALID_JSON', 'an OpenAI request body is a JSON object');
     const streaming = (parsed as { stream?: unknown }).stream === true;
 

@@ -23,7 +23,13 @@ function problems(tree: unknown, env: Record<string, string> = {}): Array<{ path
 
 test('a minimal config gets every default from the spec', () => {
   const config = parseConfig(minimal(), {});
-  assert.deepEqual(config.server, { host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024, maxEventLoopDelayMs: 1_000, trustProxy: [], tls: null });
+  assert.deepEqual(config.server, {
+    host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, bodyTimeoutMs: 30_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024,
+    maxEventLoopDelayMs: 1_000, trustProxy: [], tls: null,
+  });
+  assert.deepEqual(config.conversion, {
+    maxColumns: 1000, maxJsonDepth: 32, maxJsonContainers: 4 * 1024 * 1024, maxElements: 32 * 1024 * 1024, maxOutputBytes: 256 * 1024 * 1024,
+  });
   assert.equal(config.wallaroo.auth.tokenUrl, 'https://wallaroo.example.com/auth/realms/master/protocol/openid-connect/token');
   assert.equal(config.wallaroo.auth.clientId, 'api-client');
   assert.deepEqual(config.wallaroo.auth.clientSecret, { source: 'inline', value: 's3cret' });

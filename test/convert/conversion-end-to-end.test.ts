@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arrowToJson, jsonToArrow, parseInputSchema, readArrow } from '../../src/convert/index.ts';
+import { arrowToJson, jsonToArrow, parseInputSchema } from '../../src/convert/index.ts';
 import { ccfraudScore } from '../../src/simulator/models.ts';
 import { ccfraudRows, sample } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -43,21 +43,29 @@ for (const upstreamFormat of ['passthrough', 'arrow', 'json'] as const) {
   });
 }
 
-test('without Accept the caller gets the format it sent', async (t) => {
+test("without Accept (or with a wildcard) the caller gets Wallaroo's default answer, pandas-records JSON, as when calling Wallaroo directly", async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo', upstreamFormat: 'arrow', inputSchema: TENSOR }] }));
-  const fromJson = await infer(gw.url, 'ccfraud', jsonBody);
-  assert.equal(fromJson.headers['content-type'], JSON_RECORDS);
-  const fromArrow = await infer(gw.url, 'ccfraud', arrowBody, { 'content-type': ARROW_FILE });
-  assert.equal(fromArrow.headers['content-type'], ARROW_FILE);
-  assert.equal(readArrow(fromArrow.body).numRows, 4);
+  const stream = Buffer.from(jsonToArrow(jsonBody, 'stream', { schema: parseInputSchema(TENSOR) }));
+  for (const [sent, body] of [[JSON_RECORDS, jsonBody], [ARROW_FILE, arrowBody], [ARROW_STREAM, stream]] as const) {
+    for (const accept of [undefined, '*/*']) {
+      const answer = await infer(gw.url, 'ccfraud', body, { 'content-type': sent, ...(accept ? { accept } : {}) });
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.headers['content-type'], JSON_RECORDS, `${sent}, Accept ${accept}`);
+      assertClose(scoresOf(JSON_RECORDS, answer.body), expectedScores, `${sent}, Accept ${accept}`);
+      assert.equal(simulator.control.seen.at(-1)!.headers.accept, JSON_RECORDS, 'Wallaroo was asked for its default');
+    }
+  }
+  const conversions = await gw.registry.getSingleMetric('wallaroo_gateway_conversion_duration_seconds')!.get();
+  const directions = conversions.values.filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count')).map((v) => String(v.labels.direction));
+  assert.deepEqual(directions.sort(), ['arrow-stream->arrow-file', 'json->arrow-file'], 'requests converted for Wallaroo, answers never');
 });
 
 test('the Arrow stream format is converted at the edge both ways (Wallaroo only speaks the file format)', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo', inputSchema: TENSOR }] }));
   const stream = Buffer.from(jsonToArrow(jsonBody, 'stream', { schema: parseInputSchema(TENSOR) }));
-  const answer = await infer(gw.url, 'ccfraud', stream, { 'content-type': ARROW_STREAM });
+  const answer = await infer(gw.url, 'ccfraud', stream, { 'content-type': ARROW_STREAM, accept: ARROW_STREAM });
   assert.equal(answer.status, 200, answer.text);
   assert.equal(answer.headers['content-type'], ARROW_STREAM);
   assert.equal(answer.body.readUInt32LE(0), 0xffffffff, 'stream continuation marker');

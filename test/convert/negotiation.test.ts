@@ -36,11 +36,25 @@ test('plans: passthrough converts nothing Wallaroo can read; upstreamFormat deci
   assert.equal(needsRequestConversion(arrowUpstream), true);
   assert.equal(needsResponseConversion(arrowUpstream), false, 'Wallaroo answers in JSON when asked');
 
-  const stream = planConversion('application/vnd.apache.arrow.stream', undefined, 'passthrough');
+  const stream = planConversion('application/vnd.apache.arrow.stream', 'application/vnd.apache.arrow.stream', 'passthrough');
   assert.deepEqual(stream, { inbound: 'arrow-stream', upstreamRequest: 'arrow-file', upstreamResponse: 'arrow-file', outbound: 'arrow-stream' });
   assert.equal(needsRequestConversion(stream) && needsResponseConversion(stream), true);
 
   assert.deepEqual(planConversion('application/vnd.apache.arrow.file', 'application/json', 'json'), {
     inbound: 'arrow-file', upstreamRequest: 'json', upstreamResponse: 'json', outbound: 'json',
   });
+});
+
+test("without a preference (no Accept, or only wildcards) the answer is Wallaroo's default, pandas-records JSON, whatever was sent", () => {
+  for (const contentType of ['application/json', 'application/vnd.apache.arrow.file', 'application/vnd.apache.arrow.stream']) {
+    for (const accept of [undefined, '', '*/*', 'application/*', '*/*;q=0.8, application/*;q=0.5']) {
+      for (const upstream of ['passthrough', 'arrow', 'json'] as const) {
+        const plan = planConversion(contentType, accept, upstream);
+        assert.equal(plan.outbound, 'json', `${contentType} | ${accept} | ${upstream}`);
+        assert.equal(plan.upstreamResponse, 'json', 'Wallaroo is asked for JSON');
+        assert.equal(needsResponseConversion(plan), false, 'so the answer is never converted');
+      }
+    }
+  }
+  assert.equal(planConversion('application/vnd.apache.arrow.file', 'application/vnd.apache.arrow.file', 'passthrough').outbound, 'arrow-file', 'Arrow when asked');
 });

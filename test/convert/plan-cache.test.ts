@@ -38,3 +38,11 @@ test('a flood of distinct header values plans correctly and the memory stays bou
   assert.equal(cachedPlanConversion('application/json', long, 'passthrough').outbound, 'json');
   assert.ok(planCacheSize() <= before, 'an overlong header pair is planned but not remembered');
 });
+
+test('pairs in steady use stay remembered through a flood of odd ones (least recently used dropped first)', () => {
+  const hot = cachedPlanConversion('application/json', 'application/vnd.apache.arrow.file', 'arrow');
+  for (let i = 0; i < 2_000; i++) {
+    cachedPlanConversion('application/json', `application/json;q=0.5, x-flood/type-${i}`, 'passthrough');
+    if (i % 100 === 0) assert.equal(cachedPlanConversion('application/json', 'application/vnd.apache.arrow.file', 'arrow'), hot, `still the remembered plan after ${i} odd pairs`);
+  }
+});

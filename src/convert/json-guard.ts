@@ -1,0 +1,99 @@
+// The guard in front of every JSON.parse of a whole body. JSON.parse allocates every array and object before
+// anything can look at them, and a deep `[[[...]]]` costs far more memory per byte than data does (60 MB of
+// brackets took 2.9 GB and 14 s: issue 15, F2). So nesting depth and the number of arrays and objects are
+// checked first, by a linear scan of the text's structural characters only: String.indexOf jumps between
+// brackets and quotes, so the numbers that make up real tensors are never visited one by one, and the scan
+// costs a few percent of the parse it protects. Scalars need no count: each takes at least two bytes of input.
+// Keys per object are counted too (colons outside strings): V8 parses an object of 200,000 keys some twenty
+// times slower than as many bytes of numbers (issue 15, F4), and no row or request needs more keys than
+// conversion.maxColumns.
+import { DEFAULT_CONVERSION_LIMITS } from '../config/types.ts';
+import { GatewayError } from '../errors.ts';
+import type { ConversionLimits } from './budget.ts';
+
+export type JsonLimits = Pick<ConversionLimits, 'maxJsonDepth' | 'maxJsonContainers' | 'maxColumns'>;
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Position of the next `character` at or after `from`, or `past` (one beyond the text) when there is none. */
+function next(text: string, character: string, from: number, past: number): number {
+  const at = text.indexOf(character, from);
+  return at < 0 ? past : at;
+}
+
+/** Index of the quote closing the string whose opening quote is at `open`, or -1 when it never closes. */
+function closingQuote(text: string, open: number): number {
+  let at = text.indexOf('"', open + 1);
+  while (at > 0 && text.charCodeAt(at - 1) === 92) {
+    let backslashes = 1;
+    while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) break; // an escaped backslash, then a real closing quote
+    at = text.indexOf('"', at + 1);
+  }
+  return at;
+}
+
+/**
+ * Throws GW_JSON_TOO_DEEP when arrays and objects nest deeper than `maxJsonDepth` (the outermost counted), and
+ * GW_BODY_TOO_COMPLEX when there are more than `maxJsonContainers` of them or an object has more than
+ * `maxColumns` keys. Malformed text is left to JSON.parse.
+ */
+export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS): void {
+  const past = text.length;
+  let depth = 0;
+  let containers = 0;
+  const keys = new Int32Array(limits.maxJsonDepth + 2); // keys so far in the object open at each depth
+  let openArray = next(text, '[', 0, past);
+  let closeArray = next(text, ']', 0, past);
+  let openObject = next(text, '{', 0, past);
+  let closeObject = next(text, '}', 0, past);
+  let colon = next(text, ':', 0, past);
+  let quote = next(text, '"', 0, past);
+  for (;;) {
+    const at = Math.min(openArray, closeArray, openObject, closeObject, colon, quote);
+    if (at >= past) return;
+    if (at === quote) {
+      const end = closingQuote(text, at);
+      if (end < 0) return; // unterminated: JSON.parse reports it
+      // Brackets and colons inside the string are text, not structure.
+      if (openArray < end) openArray = next(text, '[', end, past);
+      if (closeArray < end) closeArray = next(text, ']', end, past);
+      if (openObject < end) openObject = next(text, '{', end, past);
+      if (closeObject < end) closeObject = next(text, '}', end, past);
+      if (colon < end) colon = next(text, ':', end, past);
+      quote = next(text, '"', end + 1, past);
+    } else if (at === colon) {
+      if (depth > 0 && ++keys[depth]! > limits.maxColumns) {
+        throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON has an object of more than ${limits.maxColumns} keys (conversion.maxColumns)`);
+      }
+      colon = next(text, ':', at + 1, past);
+    } else if (at === openArray || at === openObject) {
+      if (++depth > limits.maxJsonDepth) {
+        throw new GatewayError('GW_JSON_TOO_DEEP', `the JSON nests deeper than ${limits.maxJsonDepth} levels (conversion.maxJsonDepth)`);
+      }
+      if (++containers > limits.maxJsonContainers) {
+        throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON holds more than ${limits.maxJsonContainers} arrays and objects (conversion.maxJsonContainers)`);
+      }
+      keys[depth] = 0;
+      if (at === openArray) openArray = next(text, '[', at + 1, past);
+      else openObject = next(text, '{', at + 1, past);
+    } else {
+      if (depth > 0) depth--;
+      if (at === closeArray) closeArray = next(text, ']', at + 1, past);
+      else closeObject = next(text, '}', at + 1, past);
+    }
+  }
+}
+
+/** UTF-8 bytes (or text) -> the parsed value, after checkJsonShape; invalid JSON is GW_INVALID_JSON. */
+export function parseJson(body: string | Uint8Array, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS): unknown {
+  const text = typeof body === 'string' ? body : decoder.decode(body);
+  if (text.trim() === '') throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+  checkJsonShape(text, limits);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // The shape check bounds nesting, so this is a syntax error; its message names the position.
+    throw new GatewayError('GW_INVALID_JSON', `the body is not valid JSON: ${error instanceof SyntaxError ? error.message : 'unreadable'}`);
+  }
+}
