@@ -6,7 +6,7 @@ import { ENTRY, runCli, spawnServer } from '../helpers/process.ts';
 
 test('--simulate-version runs the demo against that Wallaroo release; an unknown release is a usage error', async (t) => {
   // 2023.4: Keycloak on a host of its own, so the demo must be wired with the token URL and an MLOps user.
-  const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--simulate-version', '2023.4'], { PORT: '0' }, /gateway on (http:\/\/127\.0\.0\.1:\d+), embedded Wallaroo 2023\.4 simulator/);
+  const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'demo', '--simulate-version', '2023.4'], { PORT: '0' }, /gateway on (http:\/\/127\.0\.0\.1:\d+), embedded Wallaroo 2023\.4 simulator/);
   const answer = await infer(server.match[1]!, 'ccfraud', ccfraudBody());
   assert.equal(answer.status, 200, answer.text);
   assert.deepEqual(Object.keys(answer.json<Array<Record<string, unknown>>>()[0]!), ['time', 'in', 'out', 'check_failures', 'metadata']);
