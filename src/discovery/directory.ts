@@ -207,8 +207,9 @@ export class PipelineDirectory {
             });
             return { status: response.statusCode, text: await response.body.text() };
           } catch (error) {
-            const what = bounds.signal.aborted ? `gave no answer within ${this.lookupTimeoutMs} ms` : `unreachable (${(error as { code?: string }).code ?? 'error'})`;
-            throw new GatewayError('GW_DISCOVERY_FAILED', `MLOps API ${command} ${what}`, { cause: error });
+            // Its own bound (discovery.timeoutMs) passed: a timeout, as when the caller's deadline passes first.
+            if (bounds.signal.aborted) throw new GatewayError('GW_DISCOVERY_TIMEOUT', `MLOps API ${command} gave no answer within ${this.lookupTimeoutMs} ms`, { cause: error });
+            throw new GatewayError('GW_DISCOVERY_FAILED', `MLOps API ${command} unreachable (${(error as { code?: string }).code ?? 'error'})`, { cause: error });
           }
         },
         refused: (result) => result.status === 401,
@@ -221,7 +222,8 @@ export class PipelineDirectory {
     }
     if (answer.status === 403 || answer.status === 401) throw this.refusal(command, answer.status, answer.text);
     if (answer.status < 200 || answer.status >= 300) {
-      throw new GatewayError('GW_DISCOVERY_FAILED', `MLOps API ${command} answered ${answer.status}${errorText(answer.text)}`);
+      // A refusal's reason helps the operator (a workspace or pipeline not found); a server error's text is internal.
+      throw new GatewayError('GW_DISCOVERY_FAILED', `MLOps API ${command} answered ${answer.status}${answer.status < 500 ? errorText(answer.text) : ''}`);
     }
     try {
       return JSON.parse(answer.text) as T;
@@ -240,13 +242,13 @@ export class PipelineDirectory {
 
 /** Wallaroo's own error text, short and printable, for a message that reaches callers and logs. */
 function errorText(body: string): string {
-  let text = body;
+  let text = '';
   try {
     const parsed = JSON.parse(body) as { error?: unknown; msg?: unknown; message?: unknown };
     const field = parsed.error ?? parsed.msg ?? parsed.message;
     if (typeof field === 'string') text = field;
   } catch {
-    // not JSON: the raw text
+    // not JSON (an HTML error page, a proxy's text): not echoed
   }
   const printable = text.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, ERROR_TEXT_LIMIT);
   return printable ? `: ${printable}` : '';

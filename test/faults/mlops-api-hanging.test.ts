@@ -43,12 +43,28 @@ test('MLOps API hanging: callers get 504 GW_DISCOVERY_TIMEOUT at their deadline 
   // The lookup gives up after discovery.timeoutMs; its failure is then remembered: callers fail fast.
   await waitFor(async () => (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<{ lastDiscoveryError: unknown }> }>().pipelines[0]!.lastDiscoveryError, 'the lookup to fail');
   const fast = await infer(gw.url, 'ccfraud', ccfraudBody());
-  assert.equal(fast.status, 502);
+  assert.equal(fast.status, 504);
   assert.deepEqual(fast.json(), {
-    statusCode: 502, code: 'GW_DISCOVERY_FAILED', error: 'Bad Gateway', message: 'MLOps API /workspaces/list gave no answer within 1500 ms',
+    statusCode: 504, code: 'GW_DISCOVERY_TIMEOUT', error: 'Gateway Timeout', message: 'MLOps API /workspaces/list gave no answer within 1500 ms',
   });
   assert.equal(mlopsCalls, 1, 'a remembered failure costs no MLOps call');
   const listing = (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<{ lastDiscoveryError: { code: string; message: string } }> }>();
-  assert.equal(listing.pipelines[0]!.lastDiscoveryError.code, 'GW_DISCOVERY_FAILED');
+  assert.equal(listing.pipelines[0]!.lastDiscoveryError.code, 'GW_DISCOVERY_TIMEOUT');
   assert.equal((await call(`${gw.url}/readyz`)).status, 200);
+});
+
+test('MLOps API hanging with the default relation (discovery.timeoutMs shorter than the pipeline timeout): 504 GW_DISCOVERY_TIMEOUT when the lookup gives up', async (t) => {
+  const simulator = await useSimulator(t);
+  const held: Socket[] = [];
+  const port = await listenRaw(t, (socket) => held.push(socket));
+  t.after(() => held.forEach((socket) => socket.destroy()));
+  const gw = await startGateway(t, simulatorConfig(simulator, {
+    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: simulator.tokenUrl } },
+    pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 30_000 }],
+    discovery: { timeoutMs: 500 },
+  }));
+  const answer = await infer(gw.url, 'ccfraud', ccfraudBody());
+  assert.deepEqual(answer.json(), {
+    statusCode: 504, code: 'GW_DISCOVERY_TIMEOUT', error: 'Gateway Timeout', message: 'MLOps API /workspaces/list gave no answer within 500 ms',
+  });
 });

@@ -3,9 +3,18 @@ import type { TestContext } from 'node:test';
 
 /** A raw TCP server on 127.0.0.1:0 that hands each connection to `onConnection`; closed when the test ends. */
 export async function listenRaw(t: TestContext, onConnection: (socket: Socket) => void): Promise<number> {
-  const server = createServer(onConnection);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
+  // Connections a test holds open on purpose are destroyed at the end, or close() would wait for them forever.
+  t.after(() => new Promise((resolve) => {
+    server.close(resolve);
+    for (const socket of sockets) socket.destroy();
+  }));
   return (server.address() as AddressInfo).port;
 }
 
