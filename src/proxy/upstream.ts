@@ -177,6 +177,8 @@ export class UpstreamClient {
 
   private async dispatch(ctx: RequestContext, call: UpstreamCall, resolved: ResolvedPipeline, token: string, payload: Buffer | Readable): Promise<Dispatcher.ResponseData> {
     const { pipeline, stats } = ctx;
+    // Ended before anything was sent (the caller left, or the deadline went on conversion or waiting): not Wallaroo's.
+    if (ctx.signal.aborted || remainingMs(ctx) <= 0) throw notSent(ctx);
     const { url } = resolved;
     const search = url.search ? (call.query ? `${url.search}&${call.query}` : url.search) : call.query ? `?${call.query}` : '';
     const headers = upstreamRequestHeaders(call.callerHeaders, {
@@ -230,4 +232,11 @@ export class UpstreamClient {
     }
     return upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
   }
+}
+
+/** Why a request whose signal ended before it was sent to Wallaroo fails: the caller left, or its deadline passed in the gateway. */
+function notSent(ctx: RequestContext): GatewayError {
+  const reason: unknown = ctx.signal.reason;
+  if (isCallerGone(reason)) return reason as GatewayError;
+  return new GatewayError('GW_DEADLINE_EXCEEDED', `pipeline ${ctx.pipeline.name}: the ${ctx.pipeline.timeoutMs} ms timeout passed before the request was sent to Wallaroo`);
 }
