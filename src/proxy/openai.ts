@@ -185,9 +185,10 @@ export class OpenAiRoute {
       if (finished) return;
       // Headers are long gone: end the stream with a coded error event instead of a silent cut.
       const reason = (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
-        ? new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: no event from Wallaroo for ${pipeline.timeoutMs} ms`)
+        ? new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: nothing from Wallaroo for ${pipeline.timeoutMs} ms`)
         : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
-      write(`event: error\ndata: ${JSON.stringify(reason.toBody())}\n\n`);
+      // The blank lines first end whatever event Wallaroo left unfinished, so the error is an event of its own.
+      write(`\n\nevent: error\ndata: ${JSON.stringify(reason.toBody())}\n\n`);
       finish();
     });
     // The caller hung up: stop reading from Wallaroo (which closes that connection too).
