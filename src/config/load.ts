@@ -185,6 +185,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       bodyLimit: parseSize(raw.server.bodyLimit),
       openAiBodyLimit: parseSize(raw.server.openAiBodyLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
+      headersTimeoutMs: raw.server.headersTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,
       drainDelayMs: raw.server.drainDelayMs,
       bufferBudget: parseSize(raw.server.bufferBudget),

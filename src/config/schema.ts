@@ -63,6 +63,8 @@ export const ConfigSchema = Type.Object(
       bodyLimit: Type.Union([Size], { default: '64MiB' }),
       openAiBodyLimit: Type.Union([Size], { default: DEFAULT_OPENAI_BODY_LIMIT }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
+      // A caller whose request line and headers have not all arrived by then gets 408 (a header slow-loris).
+      headersTimeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),
       shutdownGraceMs: Type.Integer({ minimum: 0, default: 25_000 }),
       // Ready turns 503 at SIGTERM, the listener stays open this long (endpoint removal), then the drain begins.
       drainDelayMs: Type.Integer({ minimum: 0, default: 5_000 }),

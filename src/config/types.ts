@@ -71,6 +71,7 @@ export interface GatewayConfig {
     /** Body limit of the OpenAI-compatible routes: chat and completion requests are small. */
     openAiBodyLimit: number;
     bodyTimeoutMs: number;
+    headersTimeoutMs: number;
     shutdownGraceMs: number;
     drainDelayMs: number;
     bufferBudget: number;

@@ -6,10 +6,12 @@ import { requestIdFrom } from './headers.ts';
 
 /** How the gateway's HTTP server behaves, whatever it serves: request ids, body limit, proxies, errors, closing. */
 export function gatewayServerOptions(
-  server: { bodyLimit: number; trustProxy: string[] },
+  server: { bodyLimit: number; trustProxy: string[]; headersTimeoutMs: number },
   logger: Logger,
   https: FastifyHttpsOptions<never>['https'] | null,
-): FastifyServerOptions & { https: unknown; http: { requireHostHeader: boolean } } {
+): FastifyServerOptions & { https: unknown; http: { requireHostHeader: boolean; headersTimeout: number; connectionsCheckingInterval: number } } {
+  // Node checks the headers timeout only every connectionsCheckingInterval (30 s by default): each second here.
+  const slowLoris = { headersTimeout: server.headersTimeoutMs, connectionsCheckingInterval: 1_000 };
   return {
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request is written by the access log instead, with the gateway's own fields.
@@ -23,8 +25,8 @@ export function gatewayServerOptions(
     frameworkErrors: answerFrameworkError,
     // Parser-level refusals in the gateway's error shape (errors.ts); a missing Host is refused there too, coded.
     clientErrorHandler: answerClientError,
-    http: { requireHostHeader: false },
+    http: { requireHostHeader: false, ...slowLoris },
     forceCloseConnections: 'idle',
-    https: https === null ? null : { ...https, requireHostHeader: false }, // null: plain HTTP
+    https: https === null ? null : { ...https, requireHostHeader: false, ...slowLoris }, // null: plain HTTP
   };
 }
