@@ -17,14 +17,17 @@ import { BODY, buildAll, CONNECTIONS, callerToken, cpuUs, SERVERS, startGateway,
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const TASKSET = existsSync('/usr/bin/taskset');
+/** BENCH_BASELINE=<checkout with a compiled dist/>: that build is measured too, all on (before and after a change). */
+const BASELINE = process.env.BENCH_BASELINE;
 
 interface Variant {
   name: string;
   /** What this row changes against the full gateway. */
-  kind: 'reference' | 'full' | 'without' | 'with';
+  kind: 'reference' | 'full' | 'baseline' | 'without' | 'with';
   yaml?: string[];
   ablate?: string[];
   headers?: Record<string, string>;
+  root?: string;
 }
 
 export interface AblationRow {
@@ -60,6 +63,7 @@ function variants(tracingEndpoint: string, callersYaml: string, callerTokenValue
     { name: 'Fastify route + undici Pool', kind: 'reference' },
     { name: 'bare @fastify/http-proxy', kind: 'reference' },
     { name: 'gateway, all on', kind: 'full' },
+    ...(BASELINE ? [{ name: `gateway, all on, built in ${BASELINE}`, kind: 'baseline' as const, root: BASELINE }] : []),
     { name: 'request log', kind: 'without', yaml: ['logging: { level: warn }'] },
     { name: 'metrics', kind: 'without', ablate: ['metrics'] },
     { name: 'engine-time read', kind: 'without', ablate: ['engine-time'] },
@@ -100,7 +104,7 @@ export async function benchAblation(): Promise<AblationResult> {
     for (const [i, variant] of variants(tracingEndpoint, caller.callersYaml, caller.token).entries()) {
       const server = variant.kind === 'reference'
         ? await startReference(variant.name, upstreamUrl)
-        : await startGateway(upstream.port, work, `ablation-${i}`, variant.yaml ?? [], variant.ablate ?? []);
+        : await startGateway(upstream.port, work, `ablation-${i}`, variant.yaml ?? [], variant.ablate ?? [], variant.root);
       children.push(server.child);
       running.push({ ...variant, pid: server.child.pid!, url: `http://127.0.0.1:${server.port}/pipelines/ccfraud/infer` });
     }
@@ -126,7 +130,7 @@ export async function benchAblation(): Promise<AblationResult> {
     const rows = running.map(({ name, kind }): AblationRow => {
       const us = median(perRound.get(name)!);
       const min = Math.min(...perRound.get(name)!);
-      const compared = kind === 'without' || kind === 'with';
+      const compared = kind === 'without' || kind === 'with' || kind === 'baseline';
       return {
         name, kind, cpuUsPerRequest: Math.round(us), deltaUs: compared ? Math.round(us - full) : null,
         minCpuUsPerRequest: Math.round(min), minDeltaUs: compared ? Math.round(min - fullMin) : null,

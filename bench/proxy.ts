@@ -268,7 +268,15 @@ export async function callerToken(dir: string): Promise<{ token: string; callers
  * and metrics on, the request log written; `extraYaml` lines override or add config, `ablate` names features
  * bench/servers/ablate.ts turns off (features without a config switch).
  */
-export async function startGateway(upstreamPort: number, work: string, name = 'gateway', extraYaml: string[] = [], ablate: string[] = []): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
+export async function startGateway(
+  upstreamPort: number,
+  work: string,
+  name = 'gateway',
+  extraYaml: string[] = [],
+  ablate: string[] = [],
+  /** Another checkout whose compiled dist/ runs instead (a baseline in the same run); this one by default. */
+  root = ROOT,
+): Promise<{ child: ChildProcess; port: number; metricsPort: number }> {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
@@ -286,7 +294,7 @@ export async function startGateway(upstreamPort: number, work: string, name = 'g
   const preload = ablate.length > 0 ? ['--import', `./${SERVERS}/ablate.js`] : [];
   const [file, ...args] = pinned([process.execPath, ...preload, 'dist/main.js', 'serve', '--config', join(dir, 'gateway.yaml')], 0);
   const env = ablate.length > 0 ? { ...process.env, BENCH_ABLATE: ablate.join(',') } : process.env;
-  const child = spawn(file!, args, { cwd: ROOT, env, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
+  const child = spawn(file!, args, { cwd: root, env, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return { child, port, metricsPort: port };
 }
