@@ -25,6 +25,9 @@ const VALUE_LIMIT = 1024;
 /** Steps summed at most (a pipeline's model steps). */
 const MAX_STEPS = 1024;
 
+/** Shared by every scanner: carrying nothing allocates nothing (a scanner runs for nearly every answer). */
+const NOTHING = Buffer.alloc(0);
+
 /** Where engine time is in an answer to one request; null when the request excluded it. */
 export interface EngineTimeShape {
   separator: string;
@@ -82,13 +85,17 @@ function secondsFromList(text: string): number | null {
  */
 export class JsonEngineTimeScanner {
   private phase: 'metadata' | 'elapsed' | 'value' | 'done' = 'metadata';
-  private carry: Buffer = Buffer.alloc(0);
+  private carry: Buffer = NOTHING;
   private value = '';
   private scanned = 0;
   private readonly carryBytes: number;
+  private readonly metadataKeys: readonly Buffer[];
+  private readonly elapsedKeys: readonly Buffer[];
 
-  constructor(private readonly shape: EngineTimeShape) {
+  constructor(shape: EngineTimeShape) {
     this.carryBytes = Math.max(shape.flatKey.length, shape.nestedKey.length, shape.elapsedKey.length) - 1;
+    this.metadataKeys = [shape.flatKey, shape.nestedKey];
+    this.elapsedKeys = [shape.elapsedKey];
   }
 
   /** Seconds once found; null when there is none to find (or past the scan limit); undefined: feed more. */
@@ -103,10 +110,10 @@ export class JsonEngineTimeScanner {
         if (this.value.length >= VALUE_LIMIT) return this.finish(null);
         break;
       }
-      const keys = this.phase === 'metadata' ? [this.shape.flatKey, this.shape.nestedKey] : [this.shape.elapsedKey];
+      const keys = this.phase === 'metadata' ? this.metadataKeys : this.elapsedKeys;
       const found = this.find(chunk, from, keys);
       if (!found) break;
-      this.carry = Buffer.alloc(0);
+      this.carry = NOTHING;
       this.phase = this.phase === 'metadata' && found.key === 1 ? 'elapsed' : 'value';
       from = found.end;
     }
@@ -116,7 +123,7 @@ export class JsonEngineTimeScanner {
 
   private finish(seconds: number | null): number | null {
     this.phase = 'done';
-    this.carry = Buffer.alloc(0);
+    this.carry = NOTHING;
     return seconds;
   }
 

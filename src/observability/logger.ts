@@ -33,17 +33,38 @@ export function loggerOptions(level: string): LoggerOptions {
 }
 
 // Like Envoy's access log: lines are batched and flushed on an interval, so a busy gateway makes one write per
-// few kilobytes rather than one per request, and a quiet one still shows each line within the interval.
+// few kilobytes rather than one per request, and a quiet one still shows each line within the interval. The
+// batches are written synchronously (pino's default): sonic-boom's asynchronous mode sends every write through
+// libuv's thread pool, which cost about 7 us of CPU per line against 2.5 us (README, Benchmarks).
 const LOG_BATCH_BYTES = 4096;
 const LOG_FLUSH_INTERVAL_MS = 100;
 
+const flushedAtExit = new Set<{ flushSync(): void }>();
+
+/** pino flushes only asynchronous destinations at exit by itself; the pending batch of a synchronous one here. */
+function flushAtExit(stream: { flushSync(): void }): void {
+  if (flushedAtExit.size === 0) {
+    process.once('exit', () => {
+      for (const pending of flushedAtExit) {
+        try {
+          pending.flushSync();
+        } catch {
+          // the stream was closed already
+        }
+      }
+    });
+  }
+  flushedAtExit.add(stream);
+}
+
 /**
- * Standard output, batched (see above). pino writes whatever is pending synchronously when the process exits,
+ * Standard output, batched (see above). Whatever is pending is written synchronously when the process exits,
  * so only a SIGKILL can lose lines, at most one interval's worth.
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   if (destination) return pino(loggerOptions(level), destination);
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES });
+  const stdout = pino.destination({ dest: 1, sync: true, minLength: LOG_BATCH_BYTES });
+  flushAtExit(stdout);
   setInterval(() => {
     try {
       stdout.flush();

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
 import { type Bounds, callerGone, deadlinePassed } from '../http/deadline.ts';
+import { RequestSignal } from '../http/request-signal.ts';
 import type { BufferReservation } from '../limits/buffer-budget.ts';
 import type { RequestStats } from '../observability/request-stats.ts';
 import type { ActiveTrace } from '../observability/tracing.ts';
@@ -16,7 +17,8 @@ export class RequestContext implements Bounds {
   readonly deadline: number;
   /** The request's share of the process-wide buffer budget; released when the answer has gone out. */
   reservation: BufferReservation | null = null;
-  private readonly controller = new AbortController();
+  /** Not an AbortController: one costs more than the rest of the context (http/request-signal.ts). */
+  private readonly controller = new RequestSignal();
   private timer: NodeJS.Timeout | null;
 
   constructor(
@@ -26,7 +28,7 @@ export class RequestContext implements Bounds {
     readonly trace: ActiveTrace,
     reply: FastifyReply,
   ) {
-    this.signal = this.controller.signal;
+    this.signal = this.controller;
     const limitMs = pipeline.timeoutMs;
     this.deadline = performance.now() + limitMs;
     this.timer = setTimeout(() => {

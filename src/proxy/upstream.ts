@@ -53,20 +53,41 @@ const RETRY_CAP_MS = 1_000;
 /** A 503 (pipeline activating) is retried only when Wallaroo asks for no longer a wait than this. */
 const MAX_503_WAIT_MS = 2_000;
 
-/** Reads an answer body whole, failing with GW_UPSTREAM_BAD_RESPONSE beyond `limit` bytes. */
-export async function readLimited(body: UpstreamAnswer['body'], limit: number): Promise<Buffer> {
-  if (Buffer.isBuffer(body)) return body;
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of body) {
-    total += (chunk as Buffer).length;
-    if (total > limit) {
-      body.destroy();
-      throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer exceeds ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks, total);
+/**
+ * Reads an answer body whole, failing with GW_UPSTREAM_BAD_RESPONSE beyond `limit` bytes. Event-driven, one
+ * promise per answer: nearly every answer is read here, and an async iterator costs promises per chunk.
+ */
+export function readLimited(body: UpstreamAnswer['body'], limit: number): Promise<Buffer> {
+  if (Buffer.isBuffer(body)) return Promise.resolve(body);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const finish = (error: unknown) => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', finish);
+      body.off('close', onClose);
+      if (error) reject(error);
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        body.destroy();
+        return finish(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer exceeds ${limit} bytes`));
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => finish(null);
+    // Destroyed without an error (and without its end): what an async iterator reports as a premature close.
+    const onClose = () => finish(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    if (body.readableEnded) return finish(null);
+    if (body.destroyed) return onClose();
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', finish);
+    body.once('close', onClose);
+  });
 }
 
 async function discard(body: UpstreamAnswer['body']): Promise<void> {
