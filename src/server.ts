@@ -72,7 +72,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
 
   const health = { draining: () => draining, tokens: () => tokens.all.map((t) => t.status()), callerKeysReady: () => callers.ready() };
   await app.register(gatewayOpenApi);
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   if (config.metrics.port === null) await app.register(metricsRoute, { registry });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await app.register(healthRoutes, health);
   await proxy.register(app);
   const metricsApp = config.metrics.port === null ? null : await createMetricsApp(registry, health, ERROR_BODY_SCHEMA);

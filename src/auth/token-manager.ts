@@ -182,7 +182,7 @@ export class TokenManager {
         const token = await this.wait(this.inflight, bounds);
         return { token, fresh: token.fetch > mark };
       }
-      if (this.inflight) {
+      if (this.inflight !== null) {
         await this.wait(this.inflight, bounds).catch(() => undefined);
         continue; // bounded: a fetch started before `mark` cannot be under way on the next pass
       }
@@ -269,7 +269,7 @@ export class TokenManager {
   }
 
   private startFetch(): Promise<Token> {
-    if (this.inflight) return this.inflight;
+    if (this.inflight !== null) return this.inflight;
     const fetch = ++this.fetchesStarted;
     this.inflightFetch = fetch;
     const inflight = this.fetchOnce(fetch).finally(() => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+
 import { type DataType, Type } from 'apache-arrow';
 import { stringify as toYaml } from 'yaml';
 import type { PipelineConfig } from '../config/types.ts';

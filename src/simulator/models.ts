@@ -30,7 +30,7 @@ export function runModel(kind: ModelKind, row: Record<string, unknown>): Record<
     // The tutorials name the input `tensor` (with a tensor_fields config) or `dense_input` (the ONNX name).
     const tensor = (row.tensor ?? row.dense_input) as unknown;
     const values = Array.isArray(tensor) || ArrayBuffer.isView(tensor) ? Array.from(tensor as ArrayLike<unknown>) : null;
-    if (!values || values.length !== 29 || values.some((v) => typeof v !== 'number')) {
+    if (values?.length !== 29 || values.some((v) => typeof v !== 'number')) {
       // The engine's own words (recorded on 2024.2), whichever row it was.
       throw new ModelInputError('Error getting tensor from inference data');
     }

@@ -4,7 +4,6 @@ import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer, readyStatus } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
-import { waitFor } from '../helpers/wait.ts';
 
 test('the token is refreshed in the background before it expires, and /readyz is green once one is held', async (t) => {
   // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so it is the only one counted.

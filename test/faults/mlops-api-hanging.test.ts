@@ -20,7 +20,9 @@ test('MLOps API hanging: callers get 504 GW_DISCOVERY_TIMEOUT at their deadline 
       if (data.toString('latin1').startsWith('POST /v1/api/')) mlopsCalls++;
     });
   });
-  t.after(() => held.forEach((socket) => socket.destroy()));
+  t.after(() => {
+    for (const socket of held) socket.destroy();
+  });
   const gw = await startGateway(t, simulatorConfig(simulator, {
     wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: `${simulator.url}${TOKEN_PATH}` } },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 800 }],

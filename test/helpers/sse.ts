@@ -15,8 +15,7 @@ export async function readEvents(url: string, body: unknown, headers: Record<str
   let buffer = '';
   for await (const chunk of response.body) {
     buffer += chunk.toString();
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       const event: SseEvent = { at: Date.now() - started };

@@ -4,7 +4,7 @@ import { jsonToArrow, parseInputSchema } from '../../src/convert/index.ts';
 import { DURATION_BUCKETS } from '../../src/observability/metrics.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
-import { ARROW_FILE, ARROW_STREAM, call, infer, JSON_RECORDS } from '../helpers/http.ts';
+import { ARROW_FILE, ARROW_STREAM, call, infer, } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 const SPEC_METRICS = [

@@ -50,7 +50,8 @@ test('status page in Chromium: the demo pipelines with live numbers that change 
   assert.equal(await cell('ccfraud', 'requests').textContent(), '8');
   assert.equal(await cell('summary', 'breaker').textContent(), 'closed');
 
-  const text = await page.locator('body').innerText();
+  const text = await page.locator('body').textContent();
+  assert.ok(text, 'the page has a body');
   for (const token of simulator.control.issuedTokens) assert.ok(!text.includes(token), 'a token on the page');
   await page.screenshot({ path: screenshotPath('status-page.png'), fullPage: true });
   assert.deepEqual(errors, [], 'no script errors and no Content-Security-Policy refusals');
