@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -37,13 +36,18 @@ test('concurrent misses for one pipeline share one lookup', async (t) => {
   assert.equal(simulator.control.counts.mlops, 1);
 });
 
-test('after the TTL the URL is looked up again', async (t) => {
+test('after the TTL the URL is looked up again, not before', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { discovery: { ttlSeconds: 1 } }));
+  let clock = 1_000_000;
+  const gw = await startGateway(t, simulatorConfig(simulator, { discovery: { ttlSeconds: 60 } }), {}, { now: () => clock });
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
-  await sleep(1_100);
+  assert.equal(simulator.control.counts.mlops, 1);
+  clock += 59_999;
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
-  assert.equal(simulator.control.counts.mlops, 2);
+  assert.equal(simulator.control.counts.mlops, 1, 'still cached just before the TTL');
+  clock += 2;
+  assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
+  assert.equal(simulator.control.counts.mlops, 2, 'looked up again after the TTL');
 });
 
 test('an explicit url skips discovery entirely', async (t) => {
