@@ -1,8 +1,7 @@
-/**
- * Real computed model outputs for the simulator, so tests can check numbers, not just shapes.
- * `ccfraud`: a fixed 29-input logistic regression over the `tensor` column (Wallaroo's credit-card fraud demo
- * input), answering `out.dense_1 = [p]`. `summary`: for any numeric columns, `out.sum` and `out.count`.
- */
+// Real computed model outputs for the simulator, so tests can check numbers, not just shapes.
+// `ccfraud`: a fixed 29-input logistic regression over the `tensor` column (Wallaroo's credit-card fraud demo
+// input), answering `out.dense_1 = [p]`. `summary`: for any numeric columns, `out.sum` and `out.count`.
+
 export type ModelKind = 'ccfraud' | 'summary';
 
 export const CCFRAUD_WEIGHTS: readonly number[] = Array.from({ length: 29 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 4000);
