@@ -1,3 +1,5 @@
+// One file over 300 lines on purpose: the single-flight fetch, the refresh timer, the backoff and the status
+// share one state machine (the fields of TokenManager); split apart, each piece would need the others' internals.
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.ts';
