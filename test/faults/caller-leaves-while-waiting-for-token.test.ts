@@ -11,11 +11,13 @@ import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 test('a caller that leaves while its request waits for a token is never sent to Wallaroo once the token arrives', async (t) => {
-  const simulator = await useSimulator(t);
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so the provider
+  // sees one token stream.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
   const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
   idp.mode = { kind: 'slow', delayMs: 1_500 };
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 10_000 }],
   }));
   const controller = new AbortController();

@@ -9,12 +9,14 @@ import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('identity provider answering 500: attempts back off exponentially (250 ms doubling, full jitter), callers get fast 503s, and the log says so once', async (t) => {
-  const simulator = await useSimulator(t);
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so the provider
+  // sees one token stream.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
   const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
   idp.mode = { kind: 'answer', status: 500, body: '{"error":"unknown_error"}' };
   // random() = 0.5 makes the jitter deterministic: attempts 125, 250, 500, 1000, 2000 ms apart.
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
   }), {}, { random: () => 0.5 });
   const first = Date.now();
   let requests = 0;

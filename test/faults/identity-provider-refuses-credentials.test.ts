@@ -10,11 +10,13 @@ import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 test('identity provider answering 401 invalid_client: the next attempt waits the backoff cap at once (no retry 4 times a second), callers are told when', async (t) => {
-  const simulator = await useSimulator(t);
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so the provider
+  // sees one token stream.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
   const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
   idp.mode = { kind: 'answer', status: 401, body: '{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}' };
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
   }));
   await waitFor(() => idp.requests === 1, 'the first attempt');
   // An observation window, not synchronisation: the old schedule retried refused credentials within it.
