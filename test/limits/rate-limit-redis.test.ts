@@ -6,15 +6,17 @@ import { useRedis } from '../helpers/redis.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
-const limited = (redisUrl: string, failOpen = true) => ({
+// 200 ms: the outage test needs a short command timeout. A timed-out command fails open, so the exact-count test
+// gives Redis all the time a loaded machine may need.
+const limited = (redisUrl: string, failOpen = true, redisTimeoutMs = 200) => ({
   pipelines: [{ name: 'summary', workspace: 'demo', rateLimit: { max: 10, timeWindow: '1m' } }],
-  rateLimit: { store: 'redis', redisUrl, failOpen, redisTimeoutMs: 200 },
+  rateLimit: { store: 'redis', redisUrl, failOpen, redisTimeoutMs },
 });
 
 test('two gateway replicas sharing one Redis admit exactly the limit between them', async (t) => {
   const redis = await useRedis(t);
   const simulator = await useSimulator(t);
-  const replicas = [await startGateway(t, simulatorConfig(simulator, limited(redis.url))), await startGateway(t, simulatorConfig(simulator, limited(redis.url)))];
+  const replicas = [await startGateway(t, simulatorConfig(simulator, limited(redis.url, true, 10_000))), await startGateway(t, simulatorConfig(simulator, limited(redis.url, true, 10_000)))];
   const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => infer(replicas[i % 2]!.url, 'summary', '[{"a":1}]').then((a) => a.status)));
   assert.equal(statuses.filter((s) => s === 200).length, 10);
   assert.equal(statuses.filter((s) => s === 429).length, 20);
