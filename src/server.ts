@@ -28,7 +28,7 @@ import { registerUi } from './ui/routes.ts';
 export interface GatewayDeps {
   logger?: Logger;
   registry?: Registry;
-  /** Monotonic milliseconds and randomness for the token schedule (tests inject them). */
+  /** Monotonic milliseconds and randomness for the token schedule and the discovery cache (tests inject them). */
   now?: () => number;
   random?: () => number;
 }
@@ -53,7 +53,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   const tracing = await createTracing(config.tracing, { version: GATEWAY_VERSION, metrics, logger });
   const dispatchers = new Dispatchers(config);
   const tokens = createTokens(config, dispatchers.control, logger, events.tokens, deps);
-  const directory = createDirectory(config, tokens.mlops, dispatchers.control, logger, events.discovery);
+  const directory = createDirectory(config, tokens.mlops, dispatchers.control, logger, events.discovery, deps.now);
   const rateLimiting = createRateLimiting(config, events.rateLimit, logger);
   const callers = createCallers(config, logger, events.callers);
   const proxy = createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting, callers: callers.plugin });
@@ -73,7 +73,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
 
   const health = { draining: () => draining, tokens: () => tokens.all.map((t) => t.status()), callerKeysReady: () => callers.ready() };
   await app.register(gatewayOpenApi);
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   if (config.metrics.port === null) await app.register(metricsRoute, { registry });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await app.register(healthRoutes, health);
   await proxy.register(app);
   const metricsApp = config.metrics.port === null ? null : await createMetricsApp(registry, health, ERROR_BODY_SCHEMA);

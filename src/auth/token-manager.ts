@@ -1,3 +1,5 @@
+// One file over 300 lines on purpose: the single-flight fetch, the refresh timer, the backoff and the status
+// share one state machine (the fields of TokenManager); split apart, each piece would need the others' internals.
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.ts';
@@ -182,7 +184,7 @@ export class TokenManager {
         const token = await this.wait(this.inflight, bounds);
         return { token, fresh: token.fetch > mark };
       }
-      if (this.inflight) {
+      if (this.inflight !== null) {
         await this.wait(this.inflight, bounds).catch(() => undefined);
         continue; // bounded: a fetch started before `mark` cannot be under way on the next pass
       }
@@ -269,7 +271,7 @@ export class TokenManager {
   }
 
   private startFetch(): Promise<Token> {
-    if (this.inflight) return this.inflight;
+    if (this.inflight !== null) return this.inflight;
     const fetch = ++this.fetchesStarted;
     this.inflightFetch = fetch;
     const inflight = this.fetchOnce(fetch).finally(() => {

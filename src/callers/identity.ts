@@ -26,6 +26,7 @@ export function spiffeIdentity(id: string): CallerIdentity | null {
 
 /** A certificate subject's common name as an identity, `CN=<name>`, or null if it is empty or unprintable. */
 export function commonNameIdentity(commonName: string): CallerIdentity | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (commonName === '' || commonName.length > 256 || /[\u0000-\u001f\u007f]/.test(commonName)) return null;
   return { id: `CN=${commonName}`, serviceAccount: null };
 }

@@ -113,7 +113,7 @@ export class IssuerKeys {
 
   /** Fetches now unless a fetch is under way (joined) or the last one is younger than `minRefreshMs`; true if one ran. */
   private async refreshIfAllowed(): Promise<boolean> {
-    if (this.pending) {
+    if (this.pending !== null) {
       await this.pending;
       return true;
     }
@@ -124,7 +124,7 @@ export class IssuerKeys {
 
   /** One fetch at a time; never rejects (a failure is recorded and the keys held are kept). */
   refresh(): Promise<void> {
-    if (this.pending) return this.pending;
+    if (this.pending !== null) return this.pending;
     this.lastFetchAt = this.now();
     this.pending = this.fetchOnce().finally(() => {
       this.pending = null;

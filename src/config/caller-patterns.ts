@@ -62,6 +62,7 @@ export function parseCallerPattern(text: string): CallerPattern {
   }
   if (text.startsWith('CN=')) {
     const commonName = text.slice(3);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
     if (commonName === '' || commonName.length > 256 || /[\u0000-\u001f\u007f]/.test(commonName)) {
       throw new Error(`${JSON.stringify(text)}: the common name must be 1 to 256 printable characters`);
     }

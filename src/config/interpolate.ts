@@ -1,8 +1,7 @@
-/**
- * `${VAR}` and `${VAR:-default}` substitution over the parsed YAML tree (never over the text, so a value from
- * the environment cannot inject YAML structure). `$${` escapes a literal `${`. Every missing variable is
- * collected, so the operator sees them all at once.
- */
+// `${VAR}` and `${VAR:-default}` substitution over the parsed YAML tree (never over the text, so a value from
+// the environment cannot inject YAML structure). `$${` escapes a literal `${`. Every missing variable is
+// collected, so the operator sees them all at once.
+
 export interface MissingVariable {
   path: string;
   variable: string;

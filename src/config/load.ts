@@ -141,7 +141,9 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
 
   const pipelines = raw.pipelines.map((p, i) => normalisePipeline(p, i, origin, problems));
   const { callers, serverTls, allowLists } = normaliseCallers(raw, baseDir, problems, checkFiles);
-  pipelines.forEach((p, i) => (p.allow = allowLists[i] ?? null));
+  pipelines.forEach((p, i) => {
+    p.allow = allowLists[i] ?? null;
+  });
   const seen = new Map<string, number>();
   pipelines.forEach((p, i) => {
     const first = seen.get(p.name);

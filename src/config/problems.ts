@@ -57,7 +57,7 @@ export function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {
           : `has an invalid value ${shown(path, error.data)}${nullable ? ' (or leave it null)' : ''}`,
       });
     } else if (unionPaths.has(error.instancePath)) {
-      continue; // a failed branch of a union already reported as one problem above
+      // a failed branch of a union already reported as one problem above
     } else if (error.keyword === 'required') {
       const key = (error.params as { missingProperty: string }).missingProperty;
       problems.push({ path: path ? `${path}.${key}` : key, message: 'is required' });

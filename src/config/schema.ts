@@ -1,11 +1,9 @@
+// The one schema of the config file (SPEC.md "Config"). Every object is closed (unknown keys are errors) and
+// carries its defaults, so the validated tree is complete. Units are normalised afterwards (load.ts).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULT_CONVERSION_LIMITS as CONVERSION, DEFAULT_OPENAI_BODY_LIMIT } from './types.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
-/**
- * The one schema of the config file (SPEC.md "Config"). Every object is closed (unknown keys are errors) and
- * carries its defaults, so the validated tree is complete. Units are normalised afterwards (load.ts).
- */
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T, defaults: unknown = {}) =>
   Type.Object(properties, { additionalProperties: false, default: defaults });
 

@@ -1,4 +1,4 @@
-/** Human units used in the config file: sizes ("64MiB") and durations ("1s"). Plain numbers are bytes / ms. */
+// Human units used in the config file: sizes ("64MiB") and durations ("1s"). Plain numbers are bytes / ms.
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,

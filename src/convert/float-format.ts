@@ -91,7 +91,7 @@ function writeAscii(out: Uint8Array, at: number, text: string): number {
  * MAX_FLOAT32_TEXT_BYTES of room. NaN and the infinities, which JSON lacks, are written as null.
  */
 export function writeFloat32(out: Uint8Array, at: number, value: number): number {
-  if (value !== value || value === Infinity || value === -Infinity) return writeAscii(out, at, 'null');
+  if (Number.isNaN(value) || value === Infinity || value === -Infinity) return writeAscii(out, at, 'null');
   if (value === 0) {
     out[at] = 48;
     return at + 1;
@@ -163,5 +163,5 @@ export function formatFloat32(value: number): string {
 }
 
 export function formatFloat64(value: number): string {
-  return value !== value || value === Infinity || value === -Infinity ? 'null' : String(value);
+  return Number.isNaN(value) || value === Infinity || value === -Infinity ? 'null' : String(value);
 }

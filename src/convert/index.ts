@@ -4,7 +4,7 @@
 import { tableToIPC } from 'apache-arrow';
 import { GatewayError } from '../errors.ts';
 import { tableToJsonBytes } from './arrow-to-json.ts';
-import { budgetFor, type ConversionLimits } from './budget.ts';
+import { budgetFor, } from './budget.ts';
 import { ipcBytesOf, type JsonToArrowOptions, jsonToArrow } from './json-to-arrow.ts';
 import type { BodyFormat } from './negotiate.ts';
 import { readArrow } from './read-arrow.ts';

@@ -8,7 +8,7 @@
 // - every value the table stands for is charged to the conversion budget: list items, nulls of fixed-size lists
 //   at full size, Null columns (which carry no buffers at all), dictionary entries as often as they are used.
 // A body that fails any of these is a coded error, never an uncaught throw, a hang or a large allocation.
-import { type Data, type DataType, RecordBatch, RecordBatchFileReader, Table, tableFromIPC, Type, type Vector } from 'apache-arrow';
+import { type Data, type DataType, type RecordBatch, RecordBatchFileReader, Table, tableFromIPC, Type, type Vector } from 'apache-arrow';
 import type { Field as FieldMessage } from 'apache-arrow/fb/field';
 import { Footer } from 'apache-arrow/fb/footer';
 import { Message } from 'apache-arrow/fb/message';

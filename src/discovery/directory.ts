@@ -75,6 +75,8 @@ export class PipelineDirectory {
     this.cache = new LRUCache<string, ResolvedPipeline, PipelineConfig>({
       max: options.maxEntries,
       ttl: options.ttlSeconds * 1000,
+      // An injected clock (tests) also times the entries; read on every check, not cached for a real millisecond.
+      ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
       allowStaleOnFetchRejection: true,
       noDeleteOnFetchRejection: true,
       noDeleteOnStaleGet: true, // the hot path's get() must not drop what a failed refresh falls back on
@@ -255,7 +257,7 @@ function errorText(body: string): string {
 }
 
 /** The directory for a validated config: discovery settings, the MLOps token and the control-plane pool. */
-export function createDirectory(config: GatewayConfig, tokens: TokenManager, dispatcher: Dispatcher, logger: Logger, onResult: (result: DiscoveryResult) => void): PipelineDirectory {
+export function createDirectory(config: GatewayConfig, tokens: TokenManager, dispatcher: Dispatcher, logger: Logger, onResult: (result: DiscoveryResult) => void, now?: () => number): PipelineDirectory {
   return new PipelineDirectory({
     wallarooUrl: config.wallaroo.url,
     wallarooOrigin: config.wallaroo.origin,
@@ -269,5 +271,6 @@ export function createDirectory(config: GatewayConfig, tokens: TokenManager, dis
     dispatcher,
     logger,
     onResult,
+    ...(now ? { now } : {}),
   });
 }

@@ -1,6 +1,5 @@
+// Leaf helpers for HTTP header values, shared by every room that reads a request. Pure.
 import { randomUUID } from 'node:crypto';
-
-/** Leaf helpers for HTTP header values, shared by every room that reads a request. Pure. */
 
 /** A caller's x-request-id is kept only in this form (it ends up in logs). */
 export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;

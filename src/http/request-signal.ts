@@ -19,8 +19,8 @@ export class RequestSignal implements AbortSignal {
 
   addEventListener(type: string, listener: AbortListener | null, _options?: Parameters<EventTarget['addEventListener']>[2]): void {
     if (type !== 'abort' || listener === null || this.aborted) return;
-    const listeners = (this.listeners ??= []);
-    if (!listeners.includes(listener)) listeners.push(listener);
+    if (this.listeners === null) this.listeners = [];
+    if (!this.listeners.includes(listener)) this.listeners.push(listener);
   }
 
   removeEventListener(type: string, listener: AbortListener | null, _options?: Parameters<EventTarget['removeEventListener']>[2]): void {

@@ -56,7 +56,10 @@ export class RedisWindowStore implements RateLimitStore {
 
   incr(key: string, callback: StoreCallback, timeWindow: number): void {
     const client = this.client();
-    if (!client) return callback(new Error('the Redis connection is not started'));
+    if (!client) {
+      callback(new Error('the Redis connection is not started'));
+      return;
+    }
     client.eval(INCR_WINDOW, 1, `${this.prefix}${key}`, String(timeWindow)).then(
       (answer) => {
         const [current, ttl] = answer as [number, number];

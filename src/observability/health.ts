@@ -85,8 +85,10 @@ export const closeWhileDraining = fp(async (app: FastifyInstance, options: { dra
 export async function createMetricsApp(registry: Registry, health: HealthOptions, errorSchema: Record<string, unknown>): Promise<FastifyInstance> {
   const metricsApp = Fastify({ logger: false, clientErrorHandler: answerClientError, http: { requireHostHeader: false } });
   installParserErrorHandling(metricsApp);
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await metricsApp.register(metricsRoute, { registry });
   metricsApp.addSchema({ $id: 'GatewayError', ...errorSchema });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await metricsApp.register(healthRoutes, health);
   return metricsApp;
 }

@@ -1,9 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
-/**
- * Logger options with redaction compiled once at start. Headers and any field that could carry a secret are
- * censored wherever they appear; the code also never logs token or secret values on purpose.
- */
 // Exact paths only: wildcard paths make redaction walk every logged object, on every line. The gateway never
 // logs headers, tokens or secrets on purpose; these catch a mistake in the places one would happen.
 export const REDACTED_PATHS = [
@@ -22,6 +18,10 @@ export const REDACTED_PATHS = [
   'secret',
 ];
 
+/**
+ * Logger options with redaction compiled once at start. Headers and any field that could carry a secret are
+ * censored wherever they appear; the code also never logs token or secret values on purpose.
+ */
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,

@@ -1,16 +1,16 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, type Registry } from 'prom-client';
 
-/**
- * Every metric of SPEC.md "Metrics", registered on a registry passed in (no global state, so two gateways in
- * one process, as tests run them, do not collide). Buckets run from 0.5 ms to 30 s: gateway overhead is
- * sub-millisecond, inference can take many seconds.
- */
 export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export const METRIC_PREFIX = 'wallaroo_gateway_';
 
 export const CIRCUIT_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const;
 
+/**
+ * Every metric of SPEC.md "Metrics", registered on a registry passed in (no global state, so two gateways in
+ * one process, as tests run them, do not collide). Buckets run from 0.5 ms to 30 s: gateway overhead is
+ * sub-millisecond, inference can take many seconds.
+ */
 export function createMetrics(registry: Registry, options: { defaultMetrics?: boolean } = {}) {
   const prefix = METRIC_PREFIX;
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });

@@ -11,24 +11,21 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
-  TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode, millisToHrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { millisToHrTime, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
   ParentBasedSampler,
-  type ReadableSpan,
-  type SpanExporter,
-  type SpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from '../config/types.ts';
 import type { ActiveTrace, PhaseName, PhaseSpan, RequestOutcome, RequestStart, Tracing, TracingEvents } from './tracing.ts';
 import { NO_SPAN } from './tracing.ts';
+import { CountingExporter, CountingProcessor, type QueueCount } from './otel-span-counting.ts';
 
 const propagator = new W3CTraceContextPropagator();
 
@@ -196,73 +193,6 @@ class UnsampledTrace implements ActiveTrace {
   }
 
   finish(): void {}
-}
-
-/** Spans handed to the batch processor and not yet taken by its exporter: its queue, mirrored. */
-interface QueueCount {
-  spans: number;
-}
-
-/**
- * Counts what becomes of spans: the queue length mirrors the batch processor's (spans in, batches out), so a
- * span arriving at a full queue is one it drops.
- */
-class CountingProcessor implements SpanProcessor {
-  constructor(
-    private readonly inner: SpanProcessor,
-    private readonly queue: QueueCount,
-    private readonly maxQueueSize: number,
-    private readonly onSpans: TracingEvents['onSpans'],
-  ) {}
-
-  onStart(span: Parameters<SpanProcessor['onStart']>[0], context: Context): void {
-    this.inner.onStart(span, context);
-  }
-
-  onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) {
-      if (this.queue.spans >= this.maxQueueSize) this.onSpans('dropped', 1);
-      else this.queue.spans++;
-    }
-    this.inner.onEnd(span);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
-class CountingExporter implements SpanExporter {
-  constructor(
-    private readonly inner: SpanExporter,
-    private readonly queue: QueueCount,
-    private readonly events: TracingEvents,
-  ) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.queue.spans -= spans.length;
-    this.inner.export(spans, (result) => {
-      if (result.code === ExportResultCode.SUCCESS) {
-        this.events.onSpans('exported', spans.length);
-      } else {
-        this.events.onSpans('failed', spans.length);
-        this.events.onExportError(result.error?.message ?? 'export failed');
-      }
-      resultCallback(result);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
 }
 
 /** Closing waits this long at most for the last spans to go out (a hanging collector must not hold shutdown). */

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+// OpenAPI 3.1.1 for one pipeline's gateway route: the gateway-side equivalent of Wallaroo's
+// `pipeline.generate_api_spec()`. Both body formats, the rows' JSON Schema from `inputSchema` where set, the
+// answer's Wallaroo row shape and the gateway's error body.
 import { type DataType, Type } from 'apache-arrow';
 import { stringify as toYaml } from 'yaml';
 import type { PipelineConfig } from '../config/types.ts';
@@ -7,11 +9,6 @@ import { MEDIA_TYPES } from '../convert/negotiate.ts';
 import { ERROR_CATALOG } from '../errors.ts';
 import { REQUEST_ID } from '../http/headers.ts';
 
-/**
- * OpenAPI 3.1.1 for one pipeline's gateway route: the gateway-side equivalent of Wallaroo's
- * `pipeline.generate_api_spec()`. Both body formats, the rows' JSON Schema from `inputSchema` where set, the
- * answer's Wallaroo row shape and the gateway's error body.
- */
 import { GATEWAY_VERSION } from '../http/version.ts';
 
 export { GATEWAY_VERSION };

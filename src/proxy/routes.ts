@@ -102,6 +102,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     },
   }, async () => ({ pipelines: options.status() }));
 
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await app.register(async (scope) => {
     // Leave the body unread: the handlers stream it, or read it under their own limits when converting.
     scope.removeAllContentTypeParsers();

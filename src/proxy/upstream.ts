@@ -141,7 +141,10 @@ export class UpstreamClient {
       const answer: UpstreamAnswer = await withToken(this.deps.tokens, ctx, {
         subject: `pipeline ${pipeline.name}`,
         send: (token, replay) => {
-          if (replay > 0) (stats.replays ??= []).push('token');
+          if (replay > 0) {
+            stats.replays ??= [];
+            stats.replays.push('token');
+          }
           return this.sendWithRetries(ctx, call, resolved, token, retryBudget, () => attempts++);
         },
         refused: (response) => response.statusCode === 401,
@@ -153,7 +156,8 @@ export class UpstreamClient {
         directory.invalidate(pipeline.name, resolved.url);
         const next = await directory.resolve(pipeline, ctx);
         if (next.url.href !== resolved.url.href) {
-          (stats.replays ??= []).push('discovery');
+          stats.replays ??= [];
+          stats.replays.push('discovery');
           resolved = next;
           rediscovered = true;
           continue;

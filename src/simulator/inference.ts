@@ -17,13 +17,16 @@ import { sendError } from './platform.ts';
 export const INFERENCE_PATH = '/v1/api/pipelines/infer/:deployment/:pipeline';
 const ARROW_FILE = 'application/vnd.apache.arrow.file';
 
+/** A list cell as plain arrays, nested lists included (an inner list is a Vector too). */
+function plainValue(value: unknown): unknown {
+  const vector = value as { toArray?: () => ArrayLike<unknown> } | null;
+  return vector && typeof vector.toArray === 'function' ? Array.from(vector.toArray(), plainValue) : value;
+}
+
 /** Arrow rows hold Vectors for list cells; the model wants plain arrays. */
 function plainRow(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    const vector = value as { toArray?: () => ArrayLike<unknown> } | null;
-    out[key] = vector && typeof vector.toArray === 'function' ? Array.from(vector.toArray()) : value;
-  }
+  for (const [key, value] of Object.entries(row)) out[key] = plainValue(value);
   return out;
 }
 

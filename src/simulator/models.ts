@@ -1,8 +1,7 @@
-/**
- * Real computed model outputs for the simulator, so tests can check numbers, not just shapes.
- * `ccfraud`: a fixed 29-input logistic regression over the `tensor` column (Wallaroo's credit-card fraud demo
- * input), answering `out.dense_1 = [p]`. `summary`: for any numeric columns, `out.sum` and `out.count`.
- */
+// Real computed model outputs for the simulator, so tests can check numbers, not just shapes.
+// `ccfraud`: a fixed 29-input logistic regression over the `tensor` column (Wallaroo's credit-card fraud demo
+// input), answering `out.dense_1 = [p]`. `summary`: for any numeric columns, `out.sum` and `out.count`.
+
 export type ModelKind = 'ccfraud' | 'summary';
 
 export const CCFRAUD_WEIGHTS: readonly number[] = Array.from({ length: 29 }, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 4000);
@@ -30,7 +29,7 @@ export function runModel(kind: ModelKind, row: Record<string, unknown>): Record<
     // The tutorials name the input `tensor` (with a tensor_fields config) or `dense_input` (the ONNX name).
     const tensor = (row.tensor ?? row.dense_input) as unknown;
     const values = Array.isArray(tensor) || ArrayBuffer.isView(tensor) ? Array.from(tensor as ArrayLike<unknown>) : null;
-    if (!values || values.length !== 29 || values.some((v) => typeof v !== 'number')) {
+    if (values?.length !== 29 || values.some((v) => typeof v !== 'number')) {
       // The engine's own words (recorded on 2024.2), whichever row it was.
       throw new ModelInputError('Error getting tensor from inference data');
     }

@@ -37,8 +37,11 @@ export async function registerUi(options: UiOptions): Promise<void> {
     draining: options.draining,
   };
   const reporter = new StatusReporter({ config, registry: options.registry, source, version: GATEWAY_VERSION });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await options.app.register(docsRoutes, { pipelines: config.pipelines });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   if (config.ui.port === 'main') await options.app.register(statusRoutes, { reporter, apiLinks: true });
+  // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   else if (options.metricsApp) await options.metricsApp.register(statusRoutes, { reporter, apiLinks: false });
 }
 

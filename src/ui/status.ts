@@ -223,7 +223,10 @@ export class StatusReporter {
     const of = (name: unknown): PipelineSample => {
       const key = String(name ?? '');
       let sample = pipelines.get(key);
-      if (!sample) pipelines.set(key, (sample = emptySample()));
+      if (!sample) {
+        sample = emptySample();
+        pipelines.set(key, sample);
+      }
       return sample;
     };
     const [requests, durations, engine, limited] = await Promise.all([

@@ -37,8 +37,25 @@ async function startProvider(t: import('node:test').TestContext, secret: string)
   return { tokenUrl: `${issuer}/token` };
 }
 
-test('client_credentials against a real OpenID provider with a secret full of reserved and non-ASCII characters', async (t) => {
+/** The provider's answer to a client_credentials request sent with `authorization` as is. */
+async function tokenStatus(tokenUrl: string, authorization: string): Promise<{ status: number; error: unknown }> {
+  const response = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
+  const body = (await response.json()) as { error?: unknown };
+  return { status: response.status, error: body.error };
+}
+
+// The secret is one a naive `id:secret` base64 gets wrong (the provider refuses that header), so the token
+// manager gets a token only if it form-urlencodes first.
+test('client_credentials against a real OpenID provider with a secret full of reserved characters', async (t) => {
   const { tokenUrl } = await startProvider(t, HOSTILE_SECRET);
+  const naive = `Basic ${Buffer.from(`api-client:${HOSTILE_SECRET}`).toString('base64')}`;
+  assert.deepEqual(await tokenStatus(tokenUrl, naive), { status: 401, error: 'invalid_client' }, 'the naive encoding is refused');
+  assert.deepEqual(await tokenStatus(tokenUrl, basicAuthorization('api-client', HOSTILE_SECRET)), { status: 200, error: undefined }, "the gateway's encoding is accepted");
+
   const dispatcher = new Agent();
   t.after(() => dispatcher.close());
   const manager = new TokenManager({
@@ -52,21 +69,8 @@ test('client_credentials against a real OpenID provider with a secret full of re
   t.after(() => manager.close());
   const [first, second] = await Promise.all([manager.get(boundsFor(10_000)), manager.get(boundsFor(10_000))]);
   assert.ok(first.value.length > 10);
-  assert.equal(first, second);
+  assert.equal(first, second, 'one fetch for both callers');
   assert.ok(manager.hasValidToken());
-});
-
-test('the same provider refuses the secret when it is not form-urlencoded first (the bug RFC 6749 2.3.1 prevents)', async (t) => {
-  const { tokenUrl } = await startProvider(t, HOSTILE_SECRET);
-  const naive = `Basic ${Buffer.from(`api-client:${HOSTILE_SECRET}`).toString('base64')}`;
-  assert.notEqual(naive, basicAuthorization('api-client', HOSTILE_SECRET));
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { authorization: naive, 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  assert.equal(response.status >= 400, true);
-  await response.body?.cancel();
 });
 
 test('a wrong secret is GW_TOKEN_UNAVAILABLE naming the OAuth error only', async (t) => {

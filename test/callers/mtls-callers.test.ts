@@ -73,7 +73,10 @@ test('mtls callers: a real TLS client with a certificate from the configured CA 
   const probe = new Agent({ connect: { ca: clusterCa.certPem } });
   t.after(() => probe.close());
   for (const path of ['/healthz', '/metrics']) {
-    assert.equal((await request(`${url}${path}`, { dispatcher: probe }).then(async (r) => (await r.body.dump(), r.statusCode))), 200, path);
+    assert.equal((await request(`${url}${path}`, { dispatcher: probe }).then(async (r) => {
+      await r.body.dump();
+      return r.statusCode;
+    })), 200, path);
   }
   // Plain HTTP is not served on the TLS port.
   await assert.rejects(call(`${gw.url}/healthz`));

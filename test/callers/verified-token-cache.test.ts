@@ -17,7 +17,12 @@ async function setup(skewSeconds = 30) {
     issuer: ISSUER,
     audience: 'wallaroo-gateway',
     clockSkewSeconds: skewSeconds,
-    keys: { keyFor: (header, token) => (lookups++, local(header, token)) },
+    keys: {
+      keyFor: (header, token) => {
+        lookups++;
+        return local(header, token);
+      },
+    },
     now: () => nowMs,
   });
   const sign = (claims: { sub?: string; exp: number; iat?: number; aud?: string[]; iss?: string }) =>

@@ -15,7 +15,9 @@ const expectedScores = rows.map((r) => ccfraudScore(r.tensor.map(Math.fround)));
 
 function assertClose(actual: number[], expected: number[], what: string): void {
   assert.equal(actual.length, expected.length, what);
-  actual.forEach((value, i) => assert.ok(Math.abs(value - expected[i]!) < 1e-6, `${what}: row ${i}: ${value} vs ${expected[i]}`));
+  actual.forEach((value, i) => {
+    assert.ok(Math.abs(value - expected[i]!) < 1e-6, `${what}: row ${i}: ${value} vs ${expected[i]}`);
+  });
 }
 
 function scoresOf(contentType: string | undefined, body: Buffer): number[] {

@@ -14,7 +14,8 @@ import { useTempDir } from '../helpers/temp.ts';
 
 const run = promisify(execFile);
 
-test("the Dockerfile's runtime stage: production-only install of the built package starts and turns ready", async (t) => {
+// A build and an npm install: minutes on a loaded 2-core machine, so longer than the suite's default timeout.
+test("the Dockerfile's runtime stage: production-only install of the built package starts and turns ready", { timeout: 480_000 }, async (t) => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /RUN npm ci --omit=dev/);
   assert.match(dockerfile, /^USER node$/m);

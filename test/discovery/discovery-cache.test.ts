@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -13,7 +12,8 @@ async function cacheCounts(registry: import('prom-client').Registry): Promise<Re
 
 test('a workspace name resolves to its id, the URL is cached, and /pipelines shows host and age', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator));
+  let clock = 1_000_000; // the cache's age is read on an injected clock, however slow the machine
+  const gw = await startGateway(t, simulatorConfig(simulator), {}, { now: () => clock });
   for (let i = 0; i < 5; i++) assert.equal((await infer(gw.url, 'urlpipeline', ccfraudBody())).status, 200);
   assert.equal(simulator.control.counts.mlops, 2, 'workspaces/list + get_pipeline_external_url, once');
   assert.deepEqual(await cacheCounts(gw.registry), { miss: 1, hit: 4 });
@@ -25,6 +25,9 @@ test('a workspace name resolves to its id, the URL is cached, and /pipelines sho
   assert.equal(entry.urlHost, new URL(simulator.url).host);
   assert.equal(entry.cacheAgeSeconds, 0);
   assert.equal(listing.pipelines.find((p) => p.name === 'summary')!.urlHost, null, 'not resolved yet');
+  clock += 42_000;
+  const later = (await call(`${gw.url}/pipelines`)).json<{ pipelines: Array<Record<string, unknown>> }>();
+  assert.equal(later.pipelines.find((p) => p.name === 'urlpipeline')!.cacheAgeSeconds, 42);
 });
 
 test('concurrent misses for one pipeline share one lookup', async (t) => {
@@ -37,13 +40,18 @@ test('concurrent misses for one pipeline share one lookup', async (t) => {
   assert.equal(simulator.control.counts.mlops, 1);
 });
 
-test('after the TTL the URL is looked up again', async (t) => {
+test('after the TTL the URL is looked up again, not before', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { discovery: { ttlSeconds: 1 } }));
+  let clock = 1_000_000;
+  const gw = await startGateway(t, simulatorConfig(simulator, { discovery: { ttlSeconds: 60 } }), {}, { now: () => clock });
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
-  await sleep(1_100);
+  assert.equal(simulator.control.counts.mlops, 1);
+  clock += 59_999;
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
-  assert.equal(simulator.control.counts.mlops, 2);
+  assert.equal(simulator.control.counts.mlops, 1, 'still cached just before the TTL');
+  clock += 2;
+  assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
+  assert.equal(simulator.control.counts.mlops, 2, 'looked up again after the TTL');
 });
 
 test('an explicit url skips discovery entirely', async (t) => {

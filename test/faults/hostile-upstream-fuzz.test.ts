@@ -117,7 +117,7 @@ function makeCase(index: number, random: () => number): HostileCase {
     case 'oversized headers':
       return { ...base, chunks: [framed(status, 'application/json', Buffer.from(JSON_ANSWER), [['x-big', 'a'.repeat(20_000 + Math.floor(random() * 80_000))]])], status: null, body: Buffer.alloc(0) };
     case 'broken chunking':
-      return { ...base, chunks: [Buffer.from(head(`${status} X`, [['content-type', 'application/json'], ['transfer-encoding', 'chunked']]) + `5\r\n[{"a"\r\nzz\r\n1}]\r\n0\r\n\r\n`)], status, body: Buffer.from('[{"a"') };
+      return { ...base, chunks: [Buffer.from(`${head(`${status} X`, [['content-type', 'application/json'], ['transfer-encoding', 'chunked']])}5\r\n[{"a"\r\nzz\r\n1}]\r\n0\r\n\r\n`)], status, body: Buffer.from('[{"a"') };
     case 'closed without answer':
       return { ...base, chunks: [], status: null, body: Buffer.alloc(0) };
     case 'reset mid-body': {

@@ -9,9 +9,9 @@ import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const TIMEOUT_MS = 1_000;
-// The bound on a coded answer: the pipeline timeout plus scheduling slack on a busy 2-core machine. Before the
-// request lifecycle had a deadline, each of these requests waited three token attempts of 5 s.
-const ANSWER_BOUND_MS = TIMEOUT_MS + 2_000;
+// Not a speed claim: it tells "within the pipeline timeout" (1 s) from the behaviour before the request lifecycle
+// had a deadline (three token attempts of 5 s each), with room for a loaded 2-core machine in between.
+const ANSWER_BOUND_MS = TIMEOUT_MS + 7_000;
 
 test('identity provider hanging past the token lifetime: 503 GW_TOKEN_UNAVAILABLE within the pipeline timeout, still ready, token requests bounded, no slot lost', async (t) => {
   const simulator = await useSimulator(t, { tokenLifetimeSeconds: 2, mlopsAcceptsServiceAccountTokens: true });

@@ -17,12 +17,10 @@ test('identity provider answering in 3 s with a 1 s pipeline timeout: a coded 50
     wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 1_000 }],
   }));
-  const started = Date.now();
   const early = await infer(gw.url, 'ccfraud', ccfraudBody());
-  const elapsed = Date.now() - started;
   assert.equal(early.status, 503, early.text);
   assert.equal(early.json<{ code: string }>().code, 'GW_TOKEN_UNAVAILABLE');
-  assert.ok(elapsed < 2_500, `answered at the deadline, not when the provider did (${elapsed} ms)`);
+  assert.equal(gw.gateway.tokens.inference.hasValidToken(), false, 'answered at the deadline, before the provider did');
   const notReady = await call(`${gw.url}/readyz`);
   assert.equal(notReady.status, 503, 'no first token yet');
   assert.match(notReady.json<{ message: string }>().message, /no Wallaroo token obtained yet/);

@@ -20,7 +20,9 @@ test('MLOps API hanging: callers get 504 GW_DISCOVERY_TIMEOUT at their deadline 
       if (data.toString('latin1').startsWith('POST /v1/api/')) mlopsCalls++;
     });
   });
-  t.after(() => held.forEach((socket) => socket.destroy()));
+  t.after(() => {
+    for (const socket of held) socket.destroy();
+  });
   const gw = await startGateway(t, simulatorConfig(simulator, {
     wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: simulator.tokenUrl } },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 800 }],
@@ -55,9 +57,8 @@ test('MLOps API hanging: callers get 504 GW_DISCOVERY_TIMEOUT at their deadline 
 
 test('MLOps API hanging with the default relation (discovery.timeoutMs shorter than the pipeline timeout): 504 GW_DISCOVERY_TIMEOUT when the lookup gives up', async (t) => {
   const simulator = await useSimulator(t);
-  const held: Socket[] = [];
-  const port = await listenRaw(t, (socket) => held.push(socket));
-  t.after(() => held.forEach((socket) => socket.destroy()));
+  // Connections are accepted and never answered (listenRaw destroys them when the test ends).
+  const port = await listenRaw(t, () => undefined);
   const gw = await startGateway(t, simulatorConfig(simulator, {
     wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: simulator.tokenUrl } },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 30_000 }],

@@ -64,11 +64,10 @@ let resolved: string | null = null;
 /** The helm binary to run: the system's, or the packaged one (verified against HELM_SHA256 on every start). */
 export function helmBinary(): string {
   if (resolved) return resolved;
-  const system = systemHelm();
-  if (system) return (resolved = system);
   // A cached copy is re-hashed once per process (about 0.1 s), so a tampered cache is never run.
-  if (existsSync(CACHED) && sha256(readFileSync(CACHED)) === HELM_SHA256) return (resolved = CACHED);
-  return (resolved = extractPackagedHelm());
+  const cachedCopy = () => (existsSync(CACHED) && sha256(readFileSync(CACHED)) === HELM_SHA256 ? CACHED : null);
+  resolved = systemHelm() ?? cachedCopy() ?? extractPackagedHelm();
+  return resolved;
 }
 
 /** Runs helm with `args` in the repository root; rejects with helm's stderr on a non-zero exit. */

@@ -5,11 +5,12 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../../src/config/load.ts';
 import { helm } from './helm.ts';
 import { ROOT } from './process.ts';
+import type { ParsedTree } from './tree.ts';
 
 export const CHART = join(ROOT, 'helm/wallaroo-gateway');
 
 // Rendered manifests are untyped YAML; the tests read them as plain trees.
-export type Manifest = Record<string, any>;
+export type Manifest = ParsedTree;
 
 function valuesArgs(values: string): string[] {
   return values ? ['-f', join(CHART, values)] : [];

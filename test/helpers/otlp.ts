@@ -86,7 +86,7 @@ interface DecodedRequest {
 }
 
 // Decoded messages carry proto3 defaults on their prototype: only own properties were on the wire.
-function valueOf(value: DecodedValue | undefined): AttributeValue {
+function attributeValue(value: DecodedValue | undefined): AttributeValue {
   if (!value) return null;
   if (Object.hasOwn(value, 'string_value')) return value.string_value!;
   if (Object.hasOwn(value, 'bool_value')) return value.bool_value!;
@@ -95,7 +95,7 @@ function valueOf(value: DecodedValue | undefined): AttributeValue {
   return null;
 }
 
-const attributesOf = (list: DecodedKeyValue[] | undefined) => Object.fromEntries((list ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+const attributesOf = (list: DecodedKeyValue[] | undefined) => Object.fromEntries((list ?? []).map((kv) => [kv.key, attributeValue(kv.value)]));
 const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
 /** Spans from one ExportTraceServiceRequest body. */

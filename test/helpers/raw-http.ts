@@ -21,9 +21,10 @@ export async function listenRaw(t: TestContext, onConnection: (socket: Socket) =
 /**
  * Writes raw bytes to a server and collects what it answers within `waitMs` (for requests no HTTP client will
  * send: lying Content-Length, stalled bodies). Resolves with the text, whether the server closed first, and
- * when the first byte of the answer came.
+ * when the first byte of the answer came. With `untilAnswer`, resolves as soon as one whole answer (headers and
+ * Content-Length bytes) is in, and stops sending: `waitMs` is then only the bound.
  */
-export function rawExchange(url: string, chunks: Array<string | Buffer>, options: { waitMs: number; gapMs?: number }): Promise<{ text: string; closed: boolean; ms: number }> {
+export function rawExchange(url: string, chunks: Array<string | Buffer>, options: { waitMs: number; gapMs?: number; untilAnswer?: boolean }): Promise<{ text: string; closed: boolean; ms: number }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -40,20 +41,30 @@ export function rawExchange(url: string, chunks: Array<string | Buffer>, options
     socket.on('data', (data) => {
       firstByteAt ??= Date.now();
       text += data.toString('latin1');
+      if (options.untilAnswer && isWholeAnswer(text)) finish();
     });
     socket.on('close', () => {
       closed = true;
       finish();
     });
-    socket.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? finish() : reject(error)));
+    // A server that answers and closes while the client is still sending resets the connection (or the next
+    // write hits EPIPE); what it answered before that is in `text`.
+    socket.on('error', (error) => (['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? '') ? finish() : reject(error)));
     socket.on('connect', async () => {
       for (const chunk of chunks) {
-        if (socket.destroyed) return;
+        if (socket.destroyed || (options.untilAnswer && text !== '')) return;
         socket.write(chunk);
         if (options.gapMs) await new Promise((r) => setTimeout(r, options.gapMs));
       }
     });
   });
+}
+
+function isWholeAnswer(text: string): boolean {
+  const headerEnd = text.indexOf('\r\n\r\n');
+  if (headerEnd < 0) return false;
+  const length = /\r\ncontent-length: *(\d+)/i.exec(text.slice(0, headerEnd))?.[1];
+  return length !== undefined && Buffer.byteLength(text.slice(headerEnd + 4), 'latin1') >= Number(length);
 }
 
 export function statusOf(text: string): number {

@@ -2,6 +2,8 @@ import { request } from 'undici';
 
 export interface SseEvent {
   at: number;
+  /** Date.now() when the event was read: comparable with what the simulator records in the same process. */
+  receivedAt: number;
   comment?: string;
   event?: string;
   data?: string;
@@ -15,11 +17,11 @@ export async function readEvents(url: string, body: unknown, headers: Record<str
   let buffer = '';
   for await (const chunk of response.body) {
     buffer += chunk.toString();
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      const event: SseEvent = { at: Date.now() - started };
+      const receivedAt = Date.now();
+      const event: SseEvent = { at: receivedAt - started, receivedAt };
       for (const line of block.split('\n')) {
         if (line.startsWith(':')) event.comment = line.slice(1).trim();
         else if (line.startsWith('event:')) event.event = line.slice(6).trim();

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { request } from 'undici';
 import { ccfraudBody } from '../helpers/data.ts';
@@ -11,15 +10,18 @@ test('a caller that disconnects aborts its upstream request, and its slot is fre
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { pipelines: [{ name: 'ccfraud', workspace: 'demo', maxConcurrency: 1, maxQueue: 0 }] }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  simulator.control.latencyMs = 1_000;
+  // Held upstream until the caller leaves (the simulator finishes its wait even then, so not longer than needed).
+  simulator.control.latencyMs = 3_000;
+  const received = simulator.control.waitFor('inference-received');
+  const hungUp = simulator.control.waitFor('caller-aborted');
   const controller = new AbortController();
   const abandoned = request(`${gw.url}/pipelines/ccfraud/infer`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: ccfraudBody(), signal: controller.signal,
   }).catch((error: Error) => error.name);
-  await sleep(150);
+  await received;
   controller.abort();
   assert.equal(await abandoned, 'AbortError');
-  for (let i = 0; i < 40 && simulator.control.counts.abortedByCaller === 0; i++) await sleep(25);
+  await hungUp;
   assert.equal(simulator.control.counts.abortedByCaller, 1, 'the gateway hung up on Wallaroo too');
   simulator.control.latencyMs = 0;
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200, 'the only slot was released');

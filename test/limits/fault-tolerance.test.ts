@@ -8,6 +8,7 @@ import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { freePort } from '../helpers/ports.ts';
 import { startTestSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const TIMEOUT_MS = 800;
 
@@ -50,7 +51,7 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
       } catch (error) {
         outcomes.push({ status: 0, code: `client error ${(error as Error).message}`, ms: Date.now() - started, upstreamStatus: undefined });
       }
-      await sleep(5);
+      await sleep(5); // paces the load: a condition of the test, not a wait for something
     }
   };
   const workers = Array.from({ length: 6 }, worker);
@@ -61,8 +62,9 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
   // phase never overlaps the previous one's circuit-breaker cool-down.
   const until = async (minMs: number, maxMs: number, seen: (outcome: Outcome) => boolean) => {
     const from = outcomes.length;
-    await sleep(minMs);
-    for (let waited = minMs; waited < maxMs && !outcomes.slice(from).some(seen); waited += 50) await sleep(50);
+    await sleep(minMs); // the phase's minimum length under its fault: a condition, not synchronisation
+    // Bounded poll on the outcomes (no event exists); a phase whose effect never shows fails the checks below.
+    await waitFor(() => outcomes.slice(from).some(seen), 'the phase to show its effect', Math.max(1, maxMs - minMs), 50).catch(() => undefined);
   };
   await until(400, 5_000, (o) => o.status === 200);
   mark('5xx');
@@ -80,13 +82,16 @@ test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting 
   simulator.control.tokenEndpointDown = false;
   mark('restart');
   await simulator.close();
-  await sleep(300);
+  await sleep(300); // Wallaroo stays down a while: a condition, not synchronisation
   simulator = await startTestSimulator({ port, keycloakPort }); // same URLs, new signing keys: every held token is now refused
   mark('recovery');
   // Recovery comes on the token endpoint's backoff schedule (at most its 30 s cap), then every request succeeds.
   await until(0, 35_000, (o) => o.status === 200);
+  // A first success can be the breaker's half-open probe, and on a loaded machine it may open once more while the
+  // new simulator's keys replace the old: recovered means ten successes in a row (bounded).
+  await waitFor(() => outcomes.length >= 10 && outcomes.slice(-10).every((o) => o.status === 200), 'ten successes in a row', 35_000, 20).catch(() => undefined);
   const recoveredAt = outcomes.length;
-  while (outcomes.length < recoveredAt + 40) await sleep(20);
+  await waitFor(() => outcomes.length >= recoveredAt + 40, '40 requests after recovery', 30_000, 20);
   running = false;
   await Promise.all(workers);
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 /** Keeps this process's event loop busy 150 ms at a time (gateway and simulator share it here). */
 function hogEventLoop(): () => void {
@@ -20,7 +20,8 @@ function hogEventLoop(): () => void {
 test('a saturated event loop: inference is shed with 503 GW_OVERLOADED, health and metrics still answer, then it recovers', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { server: { maxEventLoopDelayMs: 100 } }));
-  assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
+  // Starting up (loading modules on a busy machine) can itself delay the loop past 100 ms for a sample or two.
+  await waitFor(async () => (await infer(gw.url, 'ccfraud', ccfraudBody())).status === 200, 'the gateway to serve before the loop is saturated', 15_000, 100);
 
   const stopHog = hogEventLoop();
   t.after(stopHog);
@@ -48,19 +49,18 @@ test('a saturated event loop: inference is shed with 503 GW_OVERLOADED, health a
   assert.equal((await call(`${gw.url}/metrics`)).status, 200, 'metrics are not shed');
 
   stopHog();
-  let recovered = false;
-  for (let attempt = 0; attempt < 40 && !recovered; attempt++) {
-    await sleep(100);
-    recovered = (await infer(gw.url, 'ccfraud', ccfraudBody())).status === 200;
-  }
-  assert.ok(recovered, 'served again once the event loop recovers');
+  await waitFor(async () => (await infer(gw.url, 'ccfraud', ccfraudBody())).status === 200, 'served again once the event loop recovers', 10_000, 100);
 });
 
-test('maxEventLoopDelayMs: 0 turns shedding off', async (t) => {
+// Differential: under the same saturated loop a gateway with shedding on sheds, the one with 0 keeps serving.
+// Waiting for the first to shed proves the delay is visible to a sampler, so the second had every chance to.
+test('maxEventLoopDelayMs: 0 turns shedding off while a gateway with shedding on sheds', async (t) => {
   const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { server: { maxEventLoopDelayMs: 0 } }));
+  const shedding = await startGateway(t, simulatorConfig(simulator, { server: { maxEventLoopDelayMs: 100 } }));
+  const off = await startGateway(t, simulatorConfig(simulator, { server: { maxEventLoopDelayMs: 0 } }));
   const stopHog = hogEventLoop();
   t.after(stopHog);
-  await sleep(1_500); // longer than a sampling interval
-  for (let attempt = 0; attempt < 5; attempt++) assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
+  await waitFor(async () => (await infer(shedding.url, 'ccfraud', ccfraudBody())).status === 503, 'the gateway with shedding on to shed', 30_000);
+  for (let attempt = 0; attempt < 5; attempt++) assert.equal((await infer(off.url, 'ccfraud', ccfraudBody())).status, 200);
+  assert.equal((await infer(shedding.url, 'ccfraud', ccfraudBody())).status, 503, 'the loop is still saturated');
 });

@@ -49,7 +49,13 @@ test('keyBy header: each client id has its own budget; the default applies to pi
 test('an unknown pipeline is not rate limited but 404, and the limit runs before the body is read', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator, { rateLimit: { default: { max: 1, timeWindow: '1m' } } }));
-  assert.equal((await infer(gw.url, 'nope', '[]')).status, 404);
+  // Three calls against a budget of one: a limit counted for unknown names would answer the second with 429.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const unknown = await infer(gw.url, 'nope', '[]');
+    assert.equal(unknown.status, 404, `call ${attempt} to an unknown pipeline`);
+    assert.equal(unknown.json<{ code: string }>().code, 'GW_PIPELINE_NOT_FOUND');
+    assert.equal(unknown.headers['ratelimit-limit'], undefined, 'no budget is counted for an unknown pipeline');
+  }
   assert.equal((await infer(gw.url, 'summary', '[{"a":1}]')).status, 200);
   // Over the limit with a body that would be refused as malformed: the 429 comes first.
   assert.equal((await infer(gw.url, 'summary', '{broken')).status, 429);

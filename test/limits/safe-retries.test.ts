@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { createServer as createHttpServer } from 'node:http';
 import { test } from 'node:test';
 import { RetryBudget } from '../../src/limits/retry-budget.ts';
@@ -21,9 +22,19 @@ test('connection refused (nothing sent) is retried with backoff until Wallaroo i
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('[{"out":{"y":[1]}}]'));
   });
   t.after(() => new Promise((resolve) => late.close(resolve)));
-  // Up well after the first attempt, and well before five backoffs (at least 25+50+100+200 ms) run out.
+  // Up once the first attempt has been refused (undici reports it on its diagnostics channel), well before five
+  // backoffs (at least 25+50+100+200 ms) run out.
+  const refused = new Promise<void>((resolve) => {
+    const onConnectError = (message: unknown) => {
+      if (String((message as { connectParams: { port: unknown } }).connectParams.port) !== String(port)) return;
+      diagnosticsChannel.unsubscribe('undici:client:connectError', onConnectError);
+      resolve();
+    };
+    diagnosticsChannel.subscribe('undici:client:connectError', onConnectError);
+  });
   const answering = infer(gw.url, 'p', ccfraudBody());
-  setTimeout(() => late.listen(port, '127.0.0.1'), 150);
+  await refused;
+  late.listen(port, '127.0.0.1');
   const answer = await answering;
   assert.equal(answer.status, 200);
   assert.equal(served, 1);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout } from 'node:timers/promises';
 import { Field, List, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, Uint64, Utf8 } from 'apache-arrow';
 import {
   elapsedFromAnswer, elapsedFromTable, engineTimeShape, JsonEngineTimeScanner,
@@ -10,6 +9,7 @@ import { standInConfig, startGateway } from '../helpers/gateway.ts';
 import { ARROW_FILE, infer, JSON_RECORDS } from '../helpers/http.ts';
 import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 // Real answers from WallarooLabs/Wallaroo_Tutorials (first row; tensors and outputs shortened):
 // 2025, nested: wallaroo-run-anywhere/inference-on-any-architecture/x86/edge-classification-cybersecurity/curl_response.df.json
@@ -102,14 +102,7 @@ test('through the gateway: each recorded shape, streamed or sent whole, gives on
   };
   // The access-log line is written when the answer has finished on the gateway's side, which may come just
   // after the client has read it all: wait for the line (bounded).
-  const requestLine = async (count: number) => {
-    for (let i = 0; i < 200; i++) {
-      const lines = gw.logs.filter((l) => l.msg === 'request');
-      if (lines.length >= count) return lines[count - 1]!;
-      await setTimeout(10);
-    }
-    throw new Error(`no access-log line ${count}`);
-  };
+  const requestLine = (count: number) => waitFor(() => gw.logs.filter((l) => l.msg === 'request')[count - 1], `access-log line ${count}`);
   let expectedSamples = 0;
   let requests = 0;
   for (const [name, recorded, query, expected] of SHAPES) {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from '../helpers/process.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const SCRIPT = fileURLToPath(new URL('../fixtures/scripts/log-lines.ts', import.meta.url));
 
@@ -20,7 +20,7 @@ function run(t: test.TestContext, mode: string) {
 
 test('a quiet gateway: a lone log line appears within the flush interval, without waiting for a batch', async (t) => {
   const { child, stdout, exited } = run(t, 'quiet');
-  for (let i = 0; i < 200 && !stdout().includes('quiet-line'); i++) await sleep(50);
+  await waitFor(() => stdout().includes('quiet-line'), 'the lone log line', 10_000, 50);
   assert.equal(child.exitCode, null, 'the line arrived while the process was still running');
   const line = JSON.parse(stdout().trim().split('\n')[0]!) as Record<string, unknown>;
   assert.equal(line.marker, 'quiet-line');

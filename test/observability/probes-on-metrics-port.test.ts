@@ -7,8 +7,9 @@ import { useSimulator } from '../helpers/simulator.ts';
 // A sidecar's traffic port stays on 127.0.0.1, which the kubelet cannot reach: the probes answer on the
 // metrics listener too, with the same readiness as the traffic port.
 test('with metrics.port set, /healthz and /readyz answer on the metrics listener, readiness and draining included', async (t) => {
-  const simulator = await useSimulator(t);
-  const gw = await startGateway(t, simulatorConfig(simulator, { metrics: { port: 0 } }));
+  // Only the inference token is held (no MLOps user; this simulator's MLOps API accepts it), so it is the only one listed.
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
+  const gw = await startGateway(t, simulatorConfig(simulator, { metrics: { port: 0 }, wallaroo: { mlops: null } }));
   const admin = gw.metricsUrl!;
   assert.ok(admin);
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
 import { ccfraudBody } from '../helpers/data.ts';
 import { SERVER_WITHOUT_SHEDDING, simulatorConfig, startGateway } from '../helpers/gateway.ts';
@@ -8,6 +7,7 @@ import { infer } from '../helpers/http.ts';
 import { useOtlpReceiver } from '../helpers/otlp.ts';
 import { freePort } from '../helpers/ports.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 async function inferOk(gatewayUrl: string): Promise<void> {
   const answer = await infer(gatewayUrl, 'ccfraud', ccfraudBody());
@@ -71,7 +71,7 @@ test('tracing: an unreachable collector costs requests nothing; failed exports a
     await inferOk(gw.url);
     // Bounded wait for this request's spans to be refused, so several exports fail in turn.
     // Each request ends at least four spans (the request, body read, admission, upstream).
-    for (let poll = 0; poll < 200 && (await spanCount(gw.registry, 'failed')) < 4 * (i + 1); poll++) await sleep(25);
+    await waitFor(async () => (await spanCount(gw.registry, 'failed')) >= 4 * (i + 1), `the spans of request ${i + 1} counted as failed`, 15_000, 25);
   }
   assert.ok((await spanCount(gw.registry, 'failed')) >= 20, 'every span was offered and counted as failed');
   assert.equal(await spanCount(gw.registry, 'exported'), 0);

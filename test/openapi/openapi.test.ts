@@ -7,6 +7,7 @@ import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call } from '../helpers/http.ts';
 import { ROOT, runCli } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
+import type { ParsedTree } from '../helpers/tree.ts';
 
 test("GET /pipelines/{name}/openapi.yaml: a valid OpenAPI 3.1.1 document with both formats, the error body and the input schema", async (t) => {
   const simulator = await useSimulator(t);
@@ -14,7 +15,7 @@ test("GET /pipelines/{name}/openapi.yaml: a valid OpenAPI 3.1.1 document with bo
   const answer = await call(`${gw.url}/pipelines/ccfraud/openapi.yaml`);
   assert.equal(answer.status, 200);
   assert.match(String(answer.headers['content-type']), /^application\/yaml/);
-  const doc = parseYaml(answer.text) as Record<string, any>;
+  const doc = parseYaml(answer.text) as ParsedTree;
   assert.equal(doc.openapi, '3.1.1');
   await SwaggerParser.validate(structuredClone(doc) as never);
   const post = doc.paths['/pipelines/ccfraud/infer'].post;
@@ -30,7 +31,7 @@ test("GET /pipelines/{name}/openapi.yaml: a valid OpenAPI 3.1.1 document with bo
 test('GET /openapi.json describes the whole gateway and is valid', async (t) => {
   const simulator = await useSimulator(t);
   const gw = await startGateway(t, simulatorConfig(simulator));
-  const doc = (await call(`${gw.url}/openapi.json`)).json<Record<string, any>>();
+  const doc = (await call(`${gw.url}/openapi.json`)).json<ParsedTree>();
   assert.match(doc.openapi, /^3\.1\./);
   await SwaggerParser.validate(structuredClone(doc) as never);
   for (const path of ['/pipelines/{name}/infer', '/pipelines', '/pipelines/{name}/openapi.yaml', '/healthz', '/readyz', '/metrics']) {
@@ -42,7 +43,7 @@ test('GET /openapi.json describes the whole gateway and is valid', async (t) => 
 test('wallaroo-gateway spec PIPELINE prints the same YAML', async () => {
   const result = await runCli(['spec', 'ccfraud', '--config', join(ROOT, 'config.example.yaml')], { WALLAROO_CLIENT_SECRET: 'x' });
   assert.equal(result.code, 0, result.stderr);
-  const doc = parseYaml(result.stdout) as Record<string, any>;
+  const doc = parseYaml(result.stdout) as ParsedTree;
   assert.equal(doc.info.title, 'wallaroo-gateway: pipeline ccfraud');
   await SwaggerParser.validate(doc as never);
   const missing = await runCli(['spec', 'nope', '--config', join(ROOT, 'config.example.yaml')], { WALLAROO_CLIENT_SECRET: 'x' });

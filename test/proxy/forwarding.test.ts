@@ -6,6 +6,7 @@ import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { ccfraudScore } from '../../src/simulator/models.ts';
+import type { ParsedTree } from '../helpers/tree.ts';
 
 test('a prediction comes back with Wallaroo row shape and the model output computed from the input', async (t) => {
   const simulator = await useSimulator(t);
@@ -14,7 +15,7 @@ test('a prediction comes back with Wallaroo row shape and the model output compu
   const answer = await infer(gw.url, 'ccfraud', JSON.stringify(rows));
   assert.equal(answer.status, 200);
   assert.equal(answer.headers['content-type'], 'application/json; format=pandas-records');
-  const body = answer.json<Array<Record<string, any>>>();
+  const body = answer.json<Array<ParsedTree>>();
   assert.equal(body.length, 2);
   assert.deepEqual(Object.keys(body[0]!), ['time', 'in', 'out', simulator.control.profile.checkColumn, 'metadata']);
   // Wallaroo prints the float32 output in its shortest form; it reads back to the same float32.

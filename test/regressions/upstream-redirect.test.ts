@@ -9,7 +9,7 @@ import { useSimulator } from '../helpers/simulator.ts';
 
 test('a redirect from Wallaroo is never followed, so the token cannot be sent to another host', async (t) => {
   let stolen = 0;
-  const elsewhere = createServer((req, res) => {
+  const elsewhere = createServer((_req, res) => {
     stolen++;
     res.end();
   });

@@ -7,6 +7,7 @@ import { call, infer } from '../helpers/http.ts';
 import { ENTRY, runCli, spawnServer } from '../helpers/process.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { useTempDir } from '../helpers/temp.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('a real gateway process never prints a secret or a token: every error path, stdout and stderr, and check-config', async (t) => {
   const clientSecret = 'PROC-client-secret-93f1';
@@ -23,6 +24,8 @@ test('a real gateway process never prints a secret or a token: every error path,
   const server = await spawnServer(t, [process.execPath, '--import', 'tsx', ENTRY, 'serve', '--config', join(dir, 'gateway.yaml')], { CLIENT_SECRET: clientSecret }, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/);
   const url = server.match[1]!;
   const caller = { authorization: 'Bearer CALLER-token-5c2e', cookie: 'sid=CALLER-cookie-77aa' };
+  // The listener opens before the first token is held.
+  await waitFor(async () => (await call(`${url}/readyz`)).status === 200, 'the gateway to be ready');
   assert.equal((await infer(url, 'ccfraud', ccfraudBody(), caller)).status, 200);
   simulator.control.revokeAllTokens();
   assert.equal((await infer(url, 'ccfraud', ccfraudBody(), caller)).status, 200); // 401 replay

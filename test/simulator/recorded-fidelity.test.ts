@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { type DataType, type Field, type List, type Struct, type Table, tableFromIPC, type Timestamp, TimeUnit, Type } from 'apache-arrow';
+import { type DataType, type Field, type List, type Struct, type Table, tableFromIPC, type Timestamp, type TimeUnit, Type } from 'apache-arrow';
 import { request } from 'undici';
 import { type Simulator, WALLAROO_VERSIONS, type WallarooVersion } from '../../src/simulator/server.ts';
 import { sample } from '../helpers/data.ts';

@@ -50,6 +50,7 @@ test('status page in Chromium: the demo pipelines with live numbers that change 
   assert.equal(await cell('ccfraud', 'requests').textContent(), '8');
   assert.equal(await cell('summary', 'breaker').textContent(), 'closed');
 
+  // biome-ignore lint/performance/useDomNodeTextContent: the test reads what a user sees, as rendered
   const text = await page.locator('body').innerText();
   for (const token of simulator.control.issuedTokens) assert.ok(!text.includes(token), 'a token on the page');
   await page.screenshot({ path: screenshotPath('status-page.png'), fullPage: true });

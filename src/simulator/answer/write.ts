@@ -82,9 +82,13 @@ function columnData(type: DataType, values: unknown[]): Data {
   const child = type.typeId === Type.List ? (type as List).children[0]!.type : null;
   if (child?.typeId === Type.Float && (child as Float).precision !== Precision.HALF && values.every(isNumberList)) {
     const offsets = new Int32Array(values.length + 1);
-    values.forEach((value, i) => (offsets[i + 1] = offsets[i]! + value.length));
+    values.forEach((value, i) => {
+      offsets[i + 1] = offsets[i]! + value.length;
+    });
     const floats = (child as Float).precision === Precision.SINGLE ? new Float32Array(offsets[values.length]!) : new Float64Array(offsets[values.length]!);
-    values.forEach((value, i) => floats.set(value, offsets[i]!));
+    values.forEach((value, i) => {
+      floats.set(value, offsets[i]!);
+    });
     return makeData({ type: type as List, length: values.length, nullCount: 0, valueOffsets: offsets, child: makeData({ type: child as Float, length: floats.length, nullCount: 0, data: floats }) });
   }
   const plain = holdsWideIntegers(type) ? values.map((value) => arrowValue(value, type)) : values;

@@ -1,6 +1,6 @@
 // Building blocks the version profiles share: Arrow fields of Wallaroo's answers and its error formats.
 import { type DataType, Field, Int64, Int8, List, Struct, TimestampMillisecond, Uint32, Uint64, Utf8 } from 'apache-arrow';
-import type { WallarooErrorAnswer } from './index.ts';
+import type { WallarooErrorAnswer } from './profile.ts';
 
 export const notNull = (name: string, type: DataType): Field => new Field(name, type, false);
 export const nullable = (name: string, type: DataType): Field => new Field(name, type, true);

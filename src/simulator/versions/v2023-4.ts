@@ -9,7 +9,7 @@
 //   `inner` child, check_failures list<utf8>, metadata {last_model, pipeline_version, elapsed list<uint32>};
 //   flattened by the SDK's dataset parameters: time timestamp[ms], in.* not null, check_failures int8.
 // Not recorded for 2023.4: error bodies. Assumed as 2024.2 (the same engine format), see v2024-2.ts.
-import type { VersionProfile } from './index.ts';
+import type { VersionProfile } from './profile.ts';
 import { CHECK_FAILURES, CHECK_FAILURES_FLATTENED, FLATTENED_TIME, metadataField, TIME } from './shared.ts';
 import { preSpecError } from './v2024-2.ts';
 

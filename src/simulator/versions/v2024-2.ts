@@ -9,7 +9,7 @@
 // Not recorded (assumed): 401 as the proxy's plain text ("Jwt is missing", Envoy's jwt_authn wording, which
 // the 2025 spec repeats), 404 for an unknown or undeployed deployment with an empty body (a route the proxy
 // does not have), 503 "no healthy upstream" while the engine starts (Envoy's answer without a ready endpoint).
-import type { VersionProfile, WallarooErrorAnswer, WallarooErrorKind } from './index.ts';
+import type { VersionProfile, WallarooErrorAnswer, WallarooErrorKind } from './profile.ts';
 import { ANOMALY, FLATTENED_TIME, engineError, metadataField, proxyText, TIME } from './shared.ts';
 
 /** Errors before the 2025 spec: the proxy's plain text for the platform, the engine's JSON for inference. */

@@ -9,7 +9,7 @@
 // - OpenAI-compatible endpoints (streamed chunks in openai.ts).
 // Not recorded (assumed): the 401 wording for an invalid or expired token (Envoy's, as "Jwt is missing"),
 // and the MLOps API's refusal of a service-account token (403; the docs say it needs a user token).
-import type { VersionProfile, WallarooErrorAnswer, WallarooErrorKind } from './index.ts';
+import type { VersionProfile, WallarooErrorAnswer, WallarooErrorKind } from './profile.ts';
 import { ANOMALY, FLATTENED_TIME, metadataField, specError, TIME } from './shared.ts';
 
 const ACTIVATING = 'The resources required to run this request are not available. Please check the inference endpoint status and try again';
