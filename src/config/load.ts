@@ -17,7 +17,7 @@ import { parseDurationMs, parseSize } from './units.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
+export type { BatchingConfig, CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -80,6 +80,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string, prob
     circuitBreaker: raw.circuitBreaker,
     example: raw.example,
     allow: null, // set by parseConfig, which knows callers.authentication
+    batching: raw.batching ? { maxRows: raw.batching.maxRows, maxDelayMs: raw.batching.maxDelayMs, maxBytes: parseSize(raw.batching.maxBytes) } : null,
   };
 }
 
