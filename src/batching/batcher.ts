@@ -117,14 +117,20 @@ function ownError(error: unknown): unknown {
 export class Batcher<C extends MemberContext> {
   private readonly pending = new Map<string, Pending<C>>();
   private mismatchReported = false;
+  private lastRows = 0;
 
   constructor(private readonly options: BatcherOptions<C>) {}
 
-  /** Requests waiting for their batch to be sent (for tests and the status page). */
+  /** Requests waiting for their batch to be sent (GET /pipelines, the status page). */
   get waiting(): number {
     let count = 0;
     for (const batch of this.pending.values()) count += batch.members.size;
     return count;
+  }
+
+  /** For the status page: requests waiting, and the rows of the last batch sent. */
+  figures(): { waiting: number; 'last batch rows': number } {
+    return { waiting: this.waiting, 'last batch rows': this.lastRows };
   }
 
   /**
@@ -218,6 +224,7 @@ export class Batcher<C extends MemberContext> {
       this.options.observeWaitSeconds((now - member.joinedAt) / 1000);
     }
     this.options.observeRows(rows);
+    this.lastRows = rows;
     const batchId = randomUUID();
     let answer: WholeAnswer;
     try {

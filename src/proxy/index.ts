@@ -47,11 +47,11 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
   });
   for (const pipeline of config.pipelines) metrics.circuitState.set({ pipeline: pipeline.name }, CIRCUIT_STATE_VALUE.closed);
   const gateFor = (pipeline: PipelineConfig) => gates.get(pipeline.name)!;
-  const tracker = new PipelineTracker(config.pipelines, gateFor, directory, metrics.inflight);
   const upstream = new UpstreamClient({ tokens: tokens.inference, directory, dispatcherFor: (p) => dispatchers.forPipeline(p), metrics });
   const { bodyLimit, bodyTimeoutMs } = config.server;
   const responseLimit = Math.max(bodyLimit * ANSWER_LIMIT_FACTOR, 64 * 1024 * 1024);
   const batchers = createBatchers(config.pipelines, { upstream, gateFor, metrics, logger, conversion: config.conversion, responseLimit });
+  const tracker = new PipelineTracker(config.pipelines, gateFor, directory, metrics.inflight, (pipeline) => batchers.get(pipeline.name)?.figures() ?? null);
   const inference = new InferenceRoute({
     upstream,
     metrics,

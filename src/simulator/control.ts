@@ -128,6 +128,25 @@ export class SimulatorControl {
     }
   }
 
+  /** While set, admitted inference calls wait for it before the engine runs (holdInference). */
+  inferenceHold: Promise<void> | null = null;
+
+  /**
+   * Holds every admitted inference call (each after its 'inference-received' event) until the returned function
+   * is called: a call in flight for as long as a test needs one.
+   */
+  holdInference(): () => void {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.inferenceHold = held;
+    return () => {
+      if (this.inferenceHold === held) this.inferenceHold = null;
+      release();
+    };
+  }
+
   /** Turns the engine cost model on (null: off); any part not given keeps its default. */
   setEngineCost(cost: Partial<EngineCostModel> | null): void {
     this.engine = cost === null ? null : new EngineQueue({ ...DEFAULT_ENGINE_COST, ...cost });
