@@ -56,7 +56,7 @@ const PipelineSchema = Type.Object(
       Type.Object(
         {
           maxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
-          maxDelayMs: Type.Integer({ minimum: 0, maximum: 1_000, default: 2 }),
+          maxDelayMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 2 }),
           maxBytes: Type.Union([Size], { default: '4MiB' }),
         },
         { additionalProperties: false },

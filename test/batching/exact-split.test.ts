@@ -6,7 +6,7 @@ import { infer } from '../helpers/http.ts';
 // Callers sending one, two and three of Wallaroo's tutorial rows share one call; each gets exactly its rows, with
 // its own request id, byte for byte what it gets calling alone (apart from `time` and `elapsed`).
 test('every member of a batch gets exactly the answer it gets alone', async (t) => {
-  const setup = await batchingSetup(t, { maxRows: 10, maxDelayMs: 1000 });
+  const setup = await batchingSetup(t, { maxRows: 10, maxDelayMs: 10_000 });
   const { simulator, gateway, callRows } = setup;
   const rows = tutorialRows(10);
   const bodies = [rows.slice(0, 1), rows.slice(1, 3), rows.slice(3, 4), rows.slice(4, 7), rows.slice(7, 8), rows.slice(8, 10)].map((r) => JSON.stringify(r));

@@ -18,7 +18,7 @@ async function batchOfThree(setup: BatchingSetup, bodies: string[]): Promise<Ans
 // the members are sent one by one and each still gets its own answer; the gateway says once that the pipeline
 // should not be batched.
 test('an answer with another row count than the batch falls back to one call per member, logged once', async (t) => {
-  const setup = await batchingSetup(t, { maxRows: 3, maxDelayMs: 1000 });
+  const setup = await batchingSetup(t, { maxRows: 3, maxDelayMs: 10_000 });
   const { simulator, gateway, callRows } = setup;
   simulator.control.answerRowLimit = 1;
   const bodies = tutorialRows(3).map((row) => JSON.stringify([row]));
