@@ -73,6 +73,9 @@ export function createBatchers(pipelines: readonly PipelineConfig[], deps: Batch
   for (const pipeline of pipelines) {
     if (!pipeline.batching) continue;
     const gate = deps.gateFor(pipeline);
+    // Series exist from the start: zeros, not gaps.
+    deps.metrics.batchRows.zero({ pipeline: pipeline.name });
+    deps.metrics.batchWait.zero({ pipeline: pipeline.name });
     const rows = deps.metrics.batchRows.labels(pipeline.name);
     const wait = deps.metrics.batchWait.labels(pipeline.name);
     batchers.set(pipeline.name, new Batcher<RequestContext>({
