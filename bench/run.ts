@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { benchBatching, printBatching } from './batching.ts';
 import { benchConversion, printConversion } from './conversion.ts';
 import { benchProxies, benchTracing, printProxies } from './proxy.ts';
 
-/** `npm run bench [conversion|proxy|tracing]`: bounded (about two minutes), loopback only; prints and writes bench/results.json. */
+/** `npm run bench [conversion|proxy|batching|tracing]`: bounded (about two minutes), loopback only; prints and writes bench/results.json. */
 const only = process.argv[2];
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
 
@@ -16,6 +17,11 @@ if (!only || only === 'proxy') {
   const proxies = await benchProxies();
   printProxies(proxies);
   results.proxy = proxies;
+}
+if (!only || only === 'batching') {
+  const batching = await benchBatching();
+  printBatching(batching);
+  results.batching = batching;
 }
 if (only === 'tracing') {
   const tracing = await benchTracing();
