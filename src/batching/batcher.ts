@@ -1,6 +1,8 @@
 // The micro-batcher of one pipeline. Requests that can share a Wallaroo call (same query string, same formats to
 // and from Wallaroo, same input columns) wait for each other up to maxDelayMs, or until the batch holds maxRows
-// rows or maxBytes bytes; then one call carries all their rows and each member gets exactly its own rows back.
+// rows or maxBytes bytes; then the batch asks for one concurrency slot, and keeps taking members until the slot
+// comes (while every slot is busy, newcomers ride in the next call rather than queue one by one). One call
+// carries all their rows and each member gets exactly its own rows back.
 // A request that arrives while nothing is pending and no call to the pipeline is in flight is not held at all:
 // it goes the ordinary way (batching cannot help it, so it costs nothing).
 //
@@ -67,14 +69,21 @@ export interface MemberAnswer {
   batchSize: number;
 }
 
-export interface BatcherOptions<C extends MemberContext> {
+/** A concurrency slot, held for one call and released by the send. */
+export interface BatchSlot {
+  release(): void;
+}
+
+export interface BatcherOptions<C extends MemberContext, S extends BatchSlot> {
   pipeline: string;
   limits: BatchingConfig;
   conversion: ConversionLimits;
   /** True when no call to the pipeline is in flight (so a lone request gains nothing by waiting). */
   idle(): boolean;
-  /** Makes one call to Wallaroo (slot, breaker, token, discovery, retries) and reads the answer whole. */
-  send(call: BatchCall<C>): Promise<WholeAnswer>;
+  /** A concurrency slot for one call, within `bounds` (one batch, or one member re-sent alone). */
+  slot(bounds: Bounds): Promise<S>;
+  /** Makes one call to Wallaroo in `slot` (token, discovery, retries, the breaker's verdict), reads the answer whole and releases the slot. */
+  send(call: BatchCall<C>, slot: S): Promise<WholeAnswer>;
   observeRows(rows: number): void;
   observeWaitSeconds(seconds: number): void;
   /** Wallaroo answered a batch with another row count than it was sent (called once per batcher). */
@@ -103,6 +112,10 @@ interface Pending<C extends MemberContext> {
   rows: number;
   bytes: number;
   timer: NodeJS.Timeout | null;
+  /** Aborted when every member has left before the batch was sent (ends the wait for a slot). */
+  controller: AbortController;
+  /** A slot has been asked for (the delay passed, or the batch is full); the batch is sent when it comes. */
+  claiming: boolean;
 }
 
 /** Refusals that may be one member's fault: the members are re-sent one by one. */
@@ -114,17 +127,21 @@ function ownError(error: unknown): unknown {
   return new GatewayError(error.code, error.message, { cause: error.cause, headers: { ...error.headers } });
 }
 
-export class Batcher<C extends MemberContext> {
+export class Batcher<C extends MemberContext, S extends BatchSlot> {
+  /** The batch each key's requests join: open until it is full or its slot comes. */
   private readonly pending = new Map<string, Pending<C>>();
+  /** Batches that stopped taking members and wait for a slot. */
+  private readonly full = new Set<Pending<C>>();
   private mismatchReported = false;
   private lastRows = 0;
 
-  constructor(private readonly options: BatcherOptions<C>) {}
+  constructor(private readonly options: BatcherOptions<C, S>) {}
 
   /** Requests waiting for their batch to be sent (GET /pipelines, the status page). */
   get waiting(): number {
     let count = 0;
     for (const batch of this.pending.values()) count += batch.members.size;
+    for (const batch of this.full) count += batch.members.size;
     return count;
   }
 
@@ -139,7 +156,7 @@ export class Batcher<C extends MemberContext> {
    */
   submit(ctx: C, request: BatchRequest): Promise<MemberAnswer> | null {
     const { limits } = this.options;
-    if (this.pending.size === 0 && this.options.idle()) return null;
+    if (this.pending.size === 0 && this.full.size === 0 && this.options.idle()) return null;
     if (ctx.signal.aborted) return Promise.reject(endedBecause(ctx));
     if (request.body.length > limits.maxBytes) return null;
     let columns: string | null;
@@ -163,55 +180,85 @@ export class Batcher<C extends MemberContext> {
 
     let batch = this.pending.get(key);
     if (batch && (batch.rows + rows > limits.maxRows || batch.bytes + request.body.length > limits.maxBytes)) {
-      this.flush(batch);
+      this.close(batch);
       batch = undefined;
     }
     if (!batch) {
-      batch = { key, members: new Set(), rows: 0, bytes: 0, timer: null };
-      this.pending.set(key, batch);
-      const started = batch;
-      batch.timer = setTimeout(() => this.flush(started), limits.maxDelayMs);
+      const opened: Pending<C> = { key, members: new Set(), rows: 0, bytes: 0, timer: null, controller: new AbortController(), claiming: false };
+      opened.timer = setTimeout(() => this.claim(opened), limits.maxDelayMs);
+      this.pending.set(key, opened);
+      batch = opened;
     }
+    const joined = batch;
     const answer = new Promise<MemberAnswer>((resolve, reject) => {
       const member: Member<C> = {
         ctx, request, rows, json, table, joinedAt: performance.now(), waitSpan: ctx.trace.startPhase('batch_wait'), resolve, reject, gone: false, onGone: null,
       };
-      batch.members.add(member);
-      batch.rows += rows;
-      batch.bytes += request.body.length;
-      ctx.signal.addEventListener('abort', () => this.leave(batch, member), { once: true });
+      joined.members.add(member);
+      joined.rows += rows;
+      joined.bytes += request.body.length;
+      ctx.signal.addEventListener('abort', () => this.leave(joined, member), { once: true });
     });
-    if (batch.rows >= limits.maxRows || batch.bytes >= limits.maxBytes) this.flush(batch);
+    if (joined.rows >= limits.maxRows || joined.bytes >= limits.maxBytes) this.close(joined);
     return within(answer, ctx);
   }
 
-  /** A member's bounds ended: out of a pending batch at once; after the send, its answer is dropped. */
+  /** The batch takes no more members (it is full) and is sent as soon as it has a slot. */
+  private close(batch: Pending<C>): void {
+    if (this.pending.get(batch.key) === batch) this.pending.delete(batch.key);
+    this.full.add(batch);
+    this.claim(batch);
+  }
+
+  /**
+   * Asks for the batch's concurrency slot. Until it comes the batch keeps taking members (unless full): while
+   * every slot is busy, the requests that arrive ride in the next call instead of queueing one by one.
+   */
+  private claim(batch: Pending<C>): void {
+    if (batch.timer) clearTimeout(batch.timer);
+    batch.timer = null;
+    if (batch.claiming) return;
+    batch.claiming = true;
+    const deadline = Math.max(...[...batch.members].map((member) => member.ctx.deadline));
+    this.options.slot({ signal: batch.controller.signal, deadline }).then(
+      (slot) => {
+        const members = this.seal(batch);
+        if (members.length === 0) slot.release();
+        else void this.sendBatch(members, slot);
+      },
+      (error: unknown) => {
+        for (const member of this.seal(batch)) member.reject(ownError(error));
+      },
+    );
+  }
+
+  /** The batch's members, in the order they came; the batch is forgotten. */
+  private seal(batch: Pending<C>): Member<C>[] {
+    if (this.pending.get(batch.key) === batch) this.pending.delete(batch.key);
+    this.full.delete(batch);
+    const members = [...batch.members];
+    batch.members.clear();
+    return members;
+  }
+
+  /** A member's bounds ended: out of a batch not yet sent at once; after the send, its answer is dropped. */
   private leave(batch: Pending<C>, member: Member<C>): void {
     member.gone = true;
     if (batch.members.delete(member)) {
       member.waitSpan.end(endedBecause(member.ctx));
       batch.rows -= member.rows;
       batch.bytes -= member.request.body.length;
-      if (batch.members.size === 0 && this.pending.get(batch.key) === batch) {
+      if (batch.members.size === 0) {
         if (batch.timer) clearTimeout(batch.timer);
-        this.pending.delete(batch.key);
+        this.seal(batch);
+        batch.controller.abort(callerGone()); // nobody left to wait for a slot
       }
       return;
     }
     member.onGone?.();
   }
 
-  private flush(batch: Pending<C>): void {
-    if (batch.timer) clearTimeout(batch.timer);
-    batch.timer = null;
-    if (this.pending.get(batch.key) === batch) this.pending.delete(batch.key);
-    const members = [...batch.members];
-    batch.members.clear();
-    if (members.length === 0) return;
-    void this.sendBatch(members);
-  }
-
-  private async sendBatch(members: Member<C>[]): Promise<void> {
+  private async sendBatch(members: Member<C>[], slot: S): Promise<void> {
     const now = performance.now();
     const first = members[0]!;
     const rows = members.reduce((sum, member) => sum + member.rows, 0);
@@ -228,7 +275,7 @@ export class Batcher<C extends MemberContext> {
     const batchId = randomUUID();
     let answer: WholeAnswer;
     try {
-      answer = await this.call(members, { requestId: batchId, body, rows });
+      answer = await this.call(members, { requestId: batchId, body, rows }, slot);
     } catch (error) {
       for (const member of members) member.reject(ownError(error));
       return;
@@ -271,7 +318,8 @@ export class Batcher<C extends MemberContext> {
         .filter((member) => !member.gone)
         .map(async (member) => {
           try {
-            const answer = await this.call([member], { requestId: member.request.requestId, body: member.request.body, rows: member.rows });
+            const slot = await this.options.slot(member.ctx);
+            const answer = await this.call([member], { requestId: member.request.requestId, body: member.request.body, rows: member.rows }, slot);
             member.resolve({ answer, batchId, batchSize: 1 });
           } catch (error) {
             member.reject(error);
@@ -281,7 +329,7 @@ export class Batcher<C extends MemberContext> {
   }
 
   /** One call for these members; its bounds end when all of them have left. */
-  private call(members: Member<C>[], what: { requestId: string; body: Buffer; rows: number }): Promise<WholeAnswer> {
+  private call(members: Member<C>[], what: { requestId: string; body: Buffer; rows: number }, slot: S): Promise<WholeAnswer> {
     const controller = new AbortController();
     let waiting = members.length;
     for (const member of members) {
@@ -300,6 +348,6 @@ export class Batcher<C extends MemberContext> {
       bounds: { signal: controller.signal, deadline: Math.max(...members.map((member) => member.ctx.deadline)) },
       members: members.map((member) => member.ctx),
       rows: what.rows,
-    });
+    }, slot);
   }
 }

@@ -37,7 +37,7 @@ export interface InferenceDeps {
   /** Budgets on every conversion (conversion.* in the config). */
   conversion: ConversionLimits;
   /** The pipeline's micro-batcher, when batching is on for it. */
-  batcherFor(pipeline: PipelineConfig): Batcher<RequestContext> | undefined;
+  batcherFor(pipeline: PipelineConfig): Batcher<RequestContext, PipelineSlot> | undefined;
 }
 
 /** The verdict on Wallaroo a failed call carries: only transport failures and timeouts are Wallaroo's. */
