@@ -19,6 +19,8 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP_SECONDS = 1;
 const BATCHING = { maxRows: 64, maxDelayMs: 2, maxBytes: '4MiB' };
+/** Both gateways: calls in flight to Wallaroo per pipeline, twice the engine's workers (as an operator would size it). */
+const MAX_CONCURRENCY = 2 * DEFAULT_ENGINE_COST.workers;
 
 export interface ClosedLoopResult {
   callers: number;
@@ -32,8 +34,11 @@ export interface ClosedLoopResult {
 export interface BatchingBenchResult {
   engine: typeof DEFAULT_ENGINE_COST;
   batching: typeof BATCHING;
+  maxConcurrency: number;
   seconds: number;
   results: Record<string, ClosedLoopResult>;
+  /** Rows per call to Wallaroo through the batching gateway, over the whole run (its batch_rows histogram). */
+  meanBatchRows: number;
   ratios: Record<string, number>;
   targetsMet: Record<string, boolean>;
 }
@@ -100,7 +105,7 @@ async function startGateway(simulator: Simulator, work: string, name: string, ba
   writeFileSync(config, [
     `server: { host: 127.0.0.1, port: ${port}, maxEventLoopDelayMs: 0 }`,
     `wallaroo: { url: "${simulator.url}", auth: { clientSecret: ${DEFAULT_CLIENT_SECRET}, tokenUrl: "${simulator.tokenUrl}" }, mlops: { username: ${DEFAULT_USER.username}, password: ${DEFAULT_USER.password} } }`,
-    `pipelines: [{ name: ccfraud, workspace: demo${batching ? `, batching: ${JSON.stringify(BATCHING)}` : ''} }]`,
+    `pipelines: [{ name: ccfraud, workspace: demo, maxConcurrency: ${MAX_CONCURRENCY}${batching ? `, batching: ${JSON.stringify(BATCHING)}` : ''} }]`,
     'logging: { level: info }',
   ].join('\n'));
   const child = spawn(process.execPath, ['dist/main.js', 'serve', '--config', config], { cwd: ROOT, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
@@ -132,6 +137,7 @@ export async function benchBatching(): Promise<BatchingBenchResult> {
   const work = mkdtempSync(join(tmpdir(), 'bench-batching-'));
   const children: ChildProcess[] = [];
   const results: Record<string, ClosedLoopResult> = {};
+  let meanBatchRows = Number.NaN;
   try {
     const plain = await startGateway(simulator, work, 'gateway', false);
     children.push(plain.child);
@@ -146,6 +152,10 @@ export async function benchBatching(): Promise<BatchingBenchResult> {
         results[`${name}, ${callers} caller${callers > 1 ? 's' : ''}`] = await closedLoop(target.url, target.headers, callers, SECONDS);
       }
     }
+    const metrics = await (await request(new URL('/metrics', batched.url))).body.text();
+    const sum = Number(/^wallaroo_gateway_batch_rows_sum\{pipeline="ccfraud"\} (\S+)$/m.exec(metrics)?.[1]);
+    const count = Number(/^wallaroo_gateway_batch_rows_count\{pipeline="ccfraud"\} (\S+)$/m.exec(metrics)?.[1]);
+    meanBatchRows = Math.round((sum / count) * 10) / 10;
   } finally {
     await Promise.all(children.map(stop));
     await simulator.close();
@@ -162,8 +172,10 @@ export async function benchBatching(): Promise<BatchingBenchResult> {
   return {
     engine: { ...DEFAULT_ENGINE_COST },
     batching: BATCHING,
+    maxConcurrency: MAX_CONCURRENCY,
     seconds: SECONDS,
     results,
+    meanBatchRows,
     ratios: rounded,
     targetsMet: {
       'batching >= 4x direct throughput': ratios['throughput, batching / direct (64 callers)'] >= 4,
@@ -175,10 +187,11 @@ export async function benchBatching(): Promise<BatchingBenchResult> {
 
 export function printBatching(result: BatchingBenchResult): void {
   const { engine } = result;
-  console.log(`\nMicro-batching: engine ${engine.callOverheadMs} ms per call + ${engine.rowCostMs} ms per row on ${engine.workers} workers; batching ${JSON.stringify(result.batching)}; ${result.seconds} s per target`);
+  console.log(`\nMicro-batching: engine ${engine.callOverheadMs} ms per call + ${engine.rowCostMs} ms per row on ${engine.workers} workers; batching ${JSON.stringify(result.batching)}; maxConcurrency ${result.maxConcurrency}; ${result.seconds} s per target`);
   console.log('| target | requests/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|');
   for (const [name, value] of Object.entries(result.results)) console.log(`| ${name} | ${value.rps} | ${value.p50Ms} | ${value.p99Ms} | ${value.errors} |`);
+  console.log(`mean rows per batched call: ${result.meanBatchRows}`);
   for (const [name, value] of Object.entries(result.ratios)) console.log(`${name}: ${value}`);
   for (const [name, met] of Object.entries(result.targetsMet)) console.log(`${met ? 'met' : 'NOT met'}: ${name}`);
 }
