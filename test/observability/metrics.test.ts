@@ -11,7 +11,7 @@ const SPEC_METRICS = [
   'wallaroo_gateway_requests_total', 'wallaroo_gateway_request_duration_seconds', 'wallaroo_gateway_upstream_duration_seconds',
   'wallaroo_gateway_engine_elapsed_seconds', 'wallaroo_gateway_token_requests_total', 'wallaroo_gateway_token_expiry_timestamp_seconds',
   'wallaroo_gateway_discovery_cache_total', 'wallaroo_gateway_conversion_duration_seconds', 'wallaroo_gateway_rate_limited_total',
-  'wallaroo_gateway_circuit_state', 'wallaroo_gateway_inflight_requests',
+  'wallaroo_gateway_circuit_state', 'wallaroo_gateway_inflight_requests', 'wallaroo_gateway_batch_rows', 'wallaroo_gateway_batch_wait_seconds',
 ];
 
 test('/metrics has every metric of the spec, labelled as specified, plus process metrics', async (t) => {
