@@ -27,12 +27,15 @@ const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0
 
 /** The end (exclusive) of the string starting at `at` (a quote), or -1 when it is not closed. */
 function stringEnd(body: Uint8Array, at: number): number {
-  for (let i = at + 1; i < body.length; i++) {
-    const byte = body[i]!;
-    if (byte === BACKSLASH) i++;
-    else if (byte === QUOTE) return i + 1;
+  for (let from = at + 1; ; ) {
+    // indexOf is native: long strings cost little.
+    const quote = body.indexOf(QUOTE, from);
+    if (quote < 0) return -1;
+    let slashes = 0;
+    for (let i = quote - 1; i > at && body[i] === BACKSLASH; i--) slashes++;
+    if (slashes % 2 === 0) return quote + 1;
+    from = quote + 1;
   }
-  return -1;
 }
 
 /**
