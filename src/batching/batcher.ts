@@ -224,7 +224,9 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
       (slot) => {
         const members = this.seal(batch);
         if (members.length === 0) slot.release();
-        else void this.sendBatch(members, slot);
+        else this.sendBatch(members, slot).catch((error: unknown) => {
+          for (const member of members) member.reject(error); // a bug; never an unhandled rejection
+        });
       },
       (error: unknown) => {
         for (const member of this.seal(batch)) member.reject(ownError(error));
@@ -262,10 +264,17 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
     const now = performance.now();
     const first = members[0]!;
     const rows = members.reduce((sum, member) => sum + member.rows, 0);
-    const body =
-      first.request.format === 'json'
+    let body: Buffer;
+    try {
+      body = first.request.format === 'json'
         ? joinRecords(members.map((member) => member.request.body), members.map((member) => member.json!))
         : joinTables(members.map((member) => member.table!));
+    } catch {
+      // Tables that looked alike but do not concatenate: nothing is lost by sending them one by one.
+      slot.release();
+      await this.sendEachAlone(members, randomUUID());
+      return;
+    }
     for (const member of members) {
       member.waitSpan.end();
       this.options.observeWaitSeconds((now - member.joinedAt) / 1000);

@@ -1,6 +1,6 @@
 import type { DataType } from 'apache-arrow';
-import type { Batcher } from '../batching/index.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Batcher } from '../batching/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
@@ -111,7 +111,9 @@ export class InferenceRoute {
 
     const queryAt = request.url.indexOf('?');
     const query = queryAt >= 0 ? request.url.slice(queryAt + 1) : '';
-    const response = (await this.viaBatch(ctx, request, plan, body, query)) ?? (await this.callAlone(ctx, request, reply, gate, plan, body, query));
+    // Pipelines without batching pay no extra await here.
+    const batcher = deps.batcherFor(pipeline);
+    const response = (batcher && (await this.viaBatch(batcher, ctx, request, plan, body, query))) ?? (await this.callAlone(ctx, request, reply, gate, plan, body, query));
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
@@ -159,9 +161,14 @@ export class InferenceRoute {
    * On a batched pipeline: this request's rows of a shared call's answer, or null when it goes alone (nothing
    * to wait for, or a body that cannot share a call: streamed, compressed, unreadable, too big).
    */
-  private async viaBatch(ctx: RequestContext, request: FastifyRequest, plan: ConversionPlan, body: UpstreamBody, query: string): Promise<UpstreamAnswer | null> {
-    const batcher = this.deps.batcherFor(ctx.pipeline);
-    if (!batcher) return null;
+  private async viaBatch(
+    batcher: Batcher<RequestContext, PipelineSlot>,
+    ctx: RequestContext,
+    request: FastifyRequest,
+    plan: ConversionPlan,
+    body: UpstreamBody,
+    query: string,
+  ): Promise<UpstreamAnswer | null> {
     const encoding = request.headers['content-encoding'];
     const waiting = Buffer.isBuffer(body) && (encoding === undefined || encoding === 'identity')
       ? batcher.submit(ctx, { body, format: plan.upstreamRequest, answerFormat: plan.upstreamResponse, query, requestId: request.id })
