@@ -1,4 +1,5 @@
-import { STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -10,6 +11,9 @@ export const ERROR_CATALOG = {
   GW_PIPELINE_NOT_FOUND: { statusCode: 404, summary: 'The pipeline name in the path is not configured.' },
   GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The route exists but not for this HTTP method.' },
   GW_BAD_REQUEST: { statusCode: 400, summary: 'The request itself is malformed (headers, URL).' },
+  GW_BAD_FRAMING: { statusCode: 400, summary: "The request's length is ambiguous or unreadable (Content-Length with Transfer-Encoding, repeated or non-numeric Content-Length, broken chunked encoding); the connection is closed." },
+  GW_HEADERS_TOO_LARGE: { statusCode: 431, summary: "The request line and headers exceed the HTTP server's header size limit (Node's, 16 KiB by default); the connection is closed." },
+  GW_EXPECTATION_FAILED: { statusCode: 417, summary: 'The request has an Expect header other than 100-continue.' },
   GW_URI_TOO_LONG: { statusCode: 414, summary: 'A path segment (such as the pipeline name) is longer than any configured one can be.' },
   GW_EMPTY_BODY: { statusCode: 400, summary: 'An inference request arrived without a body.' },
   GW_INVALID_JSON: { statusCode: 400, summary: 'The body is not valid JSON, or not pandas-records (an array of row objects).' },
@@ -121,6 +125,70 @@ export function replyWithError(request: FastifyRequest, reply: FastifyReply, err
 export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply): void {
   const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'GW_URI_TOO_LONG' : 'GW_BAD_REQUEST';
   void reply.code(errorBody(code).statusCode).header('connection', 'close').send(errorBody(code));
+}
+
+/** Node's HTTP parser errors (llhttp codes) that are about the body's length: request smuggling territory. */
+const FRAMING_ERRORS: Record<string, string> = {
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'Content-Length is repeated or sent with Transfer-Encoding: the body length is ambiguous',
+  HPE_INVALID_CONTENT_LENGTH: 'Content-Length is not a single non-negative integer',
+  HPE_INVALID_TRANSFER_ENCODING: 'Transfer-Encoding is not chunked or comes with Content-Length: the body length is ambiguous',
+  HPE_INVALID_CHUNK_SIZE: 'a chunk size in the chunked body is malformed',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'chunk extensions are too large',
+  HPE_STRICT: 'the chunked body is malformed',
+};
+
+/** The coded error for a parser-level failure; Node's own message is never shown (it names parser internals). */
+export function clientErrorBody(nodeCode: string | undefined): ErrorBody {
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') return errorBody('GW_HEADERS_TOO_LARGE');
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') return errorBody('GW_REQUEST_TIMEOUT', 'the request did not arrive within the server\'s request timeout');
+  const framing = nodeCode === undefined ? undefined : FRAMING_ERRORS[nodeCode];
+  if (framing !== undefined) return errorBody('GW_BAD_FRAMING', framing);
+  return errorBody('GW_BAD_REQUEST', 'the request line or a header is malformed HTTP/1.1');
+}
+
+/** A whole HTTP/1.1 answer for a socket no request object exists for; it always closes the connection. */
+function rawAnswer(body: ErrorBody): string {
+  const json = JSON.stringify(body);
+  return `HTTP/1.1 ${body.statusCode} ${body.error}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser refuses before any route sees it (ambiguous framing,
+ * bad Content-Length, oversized headers, a malformed request line) answered in the gateway's error shape, as
+ * Node itself would: only if no answer to an earlier request on the socket has started, then the socket closes.
+ */
+export function answerClientError(this: { log: FastifyBaseLogger }, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const body = clientErrorBody(error.code);
+  this.log.debug({ code: body.code, status: body.statusCode, cause: error.code }, 'client error');
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(rawAnswer(body), () => socket.destroy());
+}
+
+/** Node answers an unknown `Expect` with an empty 417 unless the server listens for this event. */
+function answerUnmetExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const json = JSON.stringify(errorBody('GW_EXPECTATION_FAILED', 'only Expect: 100-continue is supported'));
+  response.writeHead(417, { connection: 'close', 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  response.end(json);
+}
+
+/**
+ * The parser-level rejections Node answers on its own, in the gateway's shape: an unmet `Expect` and (with
+ * `requireHostHeader: false` in the server options, see http/server-options.ts) an HTTP/1.1 request without Host.
+ */
+export function installParserErrorHandling(app: FastifyInstance): void {
+  app.server.on('checkExpectation', answerUnmetExpectation);
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      void reply.code(400).header('connection', 'close').send(errorBody('GW_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header'));
+      return;
+    }
+    done();
+  });
 }
 
 /** Every thrown thing answered as a coded error body (once, logged once); unknown routes as GW_ROUTE_NOT_FOUND. */

@@ -136,6 +136,13 @@ async function requestOnce(options: TokenRequest, refreshToken: string | null): 
     // An empty or malformed 200 is a provider hiccup, not an answer (envoy#42009): retried.
     throw new TokenRequestError('token endpoint answered 200 without an access_token', true);
   }
+  // A bearer token is visible ASCII (RFC 6750 b64token); anything else (CR LF, spaces, controls) cannot go into an
+  // Authorization header: held, it would fail every call to Wallaroo for the token's lifetime, blamed on Wallaroo.
+  if (!BEARER_TOKEN.test(accessToken)) throw new TokenRequestError('token endpoint answered 200 with an access_token that is not a valid bearer token', true);
+  const refreshTokenValue = payload?.refresh_token;
+  if (typeof refreshTokenValue === 'string' && refreshTokenValue !== '' && !BEARER_TOKEN.test(refreshTokenValue)) {
+    throw new TokenRequestError('token endpoint answered 200 with a refresh_token that is not a valid token', true);
+  }
   const expiresIn = positiveNumber(payload?.expires_in) ?? DEFAULT_LIFETIME_SECONDS;
   const refresh = typeof payload?.refresh_token === 'string' && payload.refresh_token !== '' ? payload.refresh_token : null;
   return {
@@ -146,6 +153,8 @@ async function requestOnce(options: TokenRequest, refreshToken: string | null): 
     refreshExpiresInSeconds: positiveNumber(payload?.refresh_expires_in) ?? expiresIn,
   };
 }
+
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 function positiveNumber(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : null;

@@ -1,4 +1,5 @@
 import type { GatewayConfig } from './types.ts';
+import { insecureTransportWarning } from './url-safety.ts';
 
 // Valid but probably wrong: what check-config prints as warnings and the gateway logs at start.
 
@@ -11,6 +12,16 @@ export function configAdvice(config: GatewayConfig): string[] {
         'token, which Wallaroo documents as its inference token; the MLOps API needs a user token on most installs. ' +
         'Set wallaroo.mlops (username and password of a Wallaroo user), or an explicit url per pipeline.',
     );
+  }
+  const { wallaroo } = config;
+  if (wallaroo.allowInsecure) {
+    const warning = insecureTransportWarning({
+      url: new URL(wallaroo.url),
+      tokenUrl: new URL(wallaroo.auth.tokenUrl),
+      rejectUnauthorized: wallaroo.tls.rejectUnauthorized,
+      allowInsecure: true,
+    });
+    if (warning) advice.push(warning);
   }
   return advice;
 }

@@ -4,6 +4,7 @@ import { parseCallerPattern } from './caller-patterns.ts';
 import type { ConfigProblem } from './problems.ts';
 import type { RawConfig } from './schema.ts';
 import type { CallersConfig, KubernetesCallersConfig } from './types.ts';
+import { checkedUrl } from './url-safety.ts';
 
 // The checks of `callers`, `server.tls` and the allow lists that the schema cannot express. Every setting that
 // would silently leave callers unverified (an allow list, an identity rate-limit key or a `callers.kubernetes`
@@ -32,13 +33,8 @@ export function readableFile(file: string, { baseDir, problems, checkFiles }: Fi
 
 /** Keys fetched over the network must come over https; plain http only from this machine (tests, a local proxy). */
 function checkKeyUrl(url: string, path: string, problems: ConfigProblem[]): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    problems.push({ path, message: 'is not a valid URL' });
-    return;
-  }
+  const parsed = checkedUrl(url, path, problems);
+  if (!parsed) return;
   if (parsed.protocol === 'https:') return;
   if (parsed.protocol === 'http:' && (LOOPBACK_HOSTS.has(parsed.hostname) || parsed.hostname.startsWith('127.'))) return;
   problems.push({ path, message: 'must be an https URL (plain http is accepted only on a loopback address): keys fetched in the clear could be replaced' });

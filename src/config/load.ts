@@ -11,6 +11,7 @@ import { secretRef } from './secrets.ts';
 import { parseTypeSpec } from './type-spec.ts';
 import type { GatewayConfig, PipelineConfig } from './types.ts';
 import { parseDurationMs, parseSize } from './units.ts';
+import { checkedUrl, wallarooTransportProblems } from './url-safety.ts';
 
 // Parsing and validation of the config file: YAML, ${VAR} interpolation, the schema, then the checks a schema
 // cannot express, every problem collected with its path before one ConfigError is thrown.
@@ -41,18 +42,16 @@ function hostsOverlap(a: string, b: string): boolean {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, verbose: true, strict: false });
 const validateRaw = ajv.compile<RawConfig>(ConfigSchema);
 
-function normalisePipeline(raw: RawPipeline, index: number, origin: string, problems: ConfigProblem[]): PipelineConfig {
+function normalisePipeline(raw: RawPipeline, index: number, origin: string | null, problems: ConfigProblem[]): PipelineConfig {
   const at = `pipelines[${index}]`;
   if (raw.url === null && raw.workspace === undefined) {
     problems.push({ path: `${at}.workspace`, message: 'is required unless url is set' });
   }
   if (raw.url !== null) {
-    try {
-      if (new URL(raw.url).origin !== origin) {
-        problems.push({ path: `${at}.url`, message: `must be on the Wallaroo origin ${origin}` });
-      }
-    } catch {
-      problems.push({ path: `${at}.url`, message: 'is not a valid URL' });
+    const url = checkedUrl(raw.url, `${at}.url`, problems);
+    // origin is null when wallaroo.url itself is refused (reported there)
+    if (url && origin !== null && url.origin !== origin) {
+      problems.push({ path: `${at}.url`, message: `must be on the Wallaroo origin ${origin}` });
     }
   }
   if (raw.inputSchema) {
@@ -114,8 +113,12 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     throw new ConfigError([...problems, ...describeAjvErrors(validateRaw.errors ?? [])], source);
   }
   const raw = value;
-  const url = new URL(raw.wallaroo.url);
-  const origin = url.origin;
+  const url = checkedUrl(raw.wallaroo.url, 'wallaroo.url', problems);
+  const tokenUrl = raw.wallaroo.auth.tokenUrl === null ? null : checkedUrl(raw.wallaroo.auth.tokenUrl, 'wallaroo.auth.tokenUrl', problems);
+  const { rejectUnauthorized } = raw.wallaroo.tls;
+  if (url) problems.push(...wallarooTransportProblems({ url, tokenUrl, rejectUnauthorized, allowInsecure: raw.wallaroo.allowInsecure }));
+  checkedUrl(raw.tracing.endpoint, 'tracing.endpoint', problems);
+  const origin = url?.origin ?? null;
   const base = raw.wallaroo.url.replace(/\/+$/, '');
 
   const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true, checkFiles);
@@ -170,7 +173,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     problems.push({ path: 'tracing.maxExportBatchSize', message: `must not exceed tracing.maxQueueSize (${raw.tracing.maxQueueSize})` });
   }
 
-  if (problems.length > 0 || !clientSecret) throw new ConfigError(problems, source);
+  if (problems.length > 0 || !clientSecret || origin === null) throw new ConfigError(problems, source);
 
   const keyBy = raw.rateLimit.keyBy === 'ip' || raw.rateLimit.keyBy === 'identity'
     ? ({ kind: raw.rateLimit.keyBy } as const)
@@ -193,6 +196,7 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
     wallaroo: {
       url: base,
       origin,
+      allowInsecure: raw.wallaroo.allowInsecure,
       tls: {
         caFile: raw.wallaroo.tls.caFile ? resolve(baseDir, raw.wallaroo.tls.caFile) : null,
         rejectUnauthorized: raw.wallaroo.tls.rejectUnauthorized,

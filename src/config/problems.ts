@@ -31,9 +31,11 @@ function toPath(pointer: string): string {
 
 /** Paths whose values are secrets (or may embed one, like a Redis URL with a password): never echoed. */
 const SECRET_PATH = /(secret|password|token|redisurl)$/i;
+/** URLs may carry userinfo (refused, but the refusal must not print it): never echoed either. */
+const URL_PATH = /(url|endpoint|issuer)$/i;
 
 function shown(path: string, value: unknown): string {
-  return SECRET_PATH.test(path) ? '(value hidden)' : JSON.stringify(value);
+  return SECRET_PATH.test(path) || URL_PATH.test(path) ? '(value hidden)' : JSON.stringify(value);
 }
 
 export function describeAjvErrors(errors: ErrorObject[]): ConfigProblem[] {

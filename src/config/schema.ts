@@ -88,6 +88,8 @@ export const ConfigSchema = Type.Object(
     wallaroo: Type.Object(
       {
         url: Type.String({ pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$' }),
+        // Plain http beyond loopback and tls.rejectUnauthorized: false are refused unless this is true (a lab).
+        allowInsecure: Type.Boolean({ default: false }),
         tls: closed({
           caFile: Nullable(NonEmpty),
           rejectUnauthorized: Type.Boolean({ default: true }),

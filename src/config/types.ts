@@ -94,6 +94,8 @@ export interface GatewayConfig {
   wallaroo: {
     url: string;
     origin: string;
+    /** Plain http to a non-loopback Wallaroo or token endpoint, or unverified TLS, explicitly allowed (warned at start). */
+    allowInsecure: boolean;
     tls: { caFile: string | null; rejectUnauthorized: boolean };
     auth: { tokenUrl: string; clientId: string; clientSecret: SecretRef; refreshBeforeExpirySeconds: number; requestTimeoutMs: number };
     /** User credentials for the MLOps API; `clientSecret` null means a public client such as `sdk-client`. */

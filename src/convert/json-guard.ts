@@ -93,7 +93,9 @@ export function parseJson(body: string | Uint8Array, limits: JsonLimits = DEFAUL
   try {
     return JSON.parse(text);
   } catch (error) {
-    // The shape check bounds nesting, so this is a syntax error; its message names the position.
-    throw new GatewayError('GW_INVALID_JSON', `the body is not valid JSON: ${error instanceof SyntaxError ? error.message : 'unreadable'}`);
+    // The shape check bounds nesting, so this is a syntax error. V8's own text varies by version and quotes the
+    // input; only the position it names (when it does) is passed on.
+    const position = error instanceof SyntaxError ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+    throw new GatewayError('GW_INVALID_JSON', `the body is not valid JSON${position === undefined ? '' : ` (at character ${position})`}`);
   }
 }

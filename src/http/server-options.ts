@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyHttpsOptions, FastifyServerOptions } from 'fastify';
 import { LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { answerFrameworkError } from '../errors.ts';
+import { answerClientError, answerFrameworkError } from '../errors.ts';
 import { requestIdFrom } from './headers.ts';
 
 /** How the gateway's HTTP server behaves, whatever it serves: request ids, body limit, proxies, errors, closing. */
@@ -9,7 +9,7 @@ export function gatewayServerOptions(
   server: { bodyLimit: number; trustProxy: string[] },
   logger: Logger,
   https: FastifyHttpsOptions<never>['https'] | null,
-): FastifyServerOptions & { https: unknown } {
+): FastifyServerOptions & { https: unknown; http: { requireHostHeader: boolean } } {
   return {
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request is written by the access log instead, with the gateway's own fields.
@@ -21,7 +21,10 @@ export function gatewayServerOptions(
     trustProxy: server.trustProxy.length > 0 ? server.trustProxy : false,
     return503OnClosing: false,
     frameworkErrors: answerFrameworkError,
+    // Parser-level refusals in the gateway's error shape (errors.ts); a missing Host is refused there too, coded.
+    clientErrorHandler: answerClientError,
+    http: { requireHostHeader: false },
     forceCloseConnections: 'idle',
-    https, // null: plain HTTP
+    https: https === null ? null : { ...https, requireHostHeader: false }, // null: plain HTTP
   };
 }

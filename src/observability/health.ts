@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
-import { errorBody } from '../errors.ts';
+import { answerClientError, errorBody, installParserErrorHandling } from '../errors.ts';
 
 // Health as Kubernetes expects it. /healthz: the process answers. /readyz: ready once the config is valid (we are
 // running) and a first inference token was obtained, and it stays ready through an identity-provider outage
@@ -83,7 +83,8 @@ export const closeWhileDraining = fp(async (app: FastifyInstance, options: { dra
  * 127.0.0.1, which the kubelet cannot reach. `errorSchema` is the error body's JSON Schema (readyz's 503).
  */
 export async function createMetricsApp(registry: Registry, health: HealthOptions, errorSchema: Record<string, unknown>): Promise<FastifyInstance> {
-  const metricsApp = Fastify({ logger: false });
+  const metricsApp = Fastify({ logger: false, clientErrorHandler: answerClientError, http: { requireHostHeader: false } });
+  installParserErrorHandling(metricsApp);
   await metricsApp.register(metricsRoute, { registry });
   metricsApp.addSchema({ $id: 'GatewayError', ...errorSchema });
   await metricsApp.register(healthRoutes, health);

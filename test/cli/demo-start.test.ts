@@ -15,7 +15,7 @@ test('npm start runs the demo: simulator + gateway, and both printed curl lines 
   // The curl lines are printed once the gateway listens; the first Wallaroo token may still be on its way.
   const gateway = /gateway on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
   assert.ok(gateway, out);
-  assert.equal(await readyStatus(gateway, 100, 100), 200);
+  assert.equal(await readyStatus(gateway, 300, 100), 200);
 
   const url = /curl -s -X POST (http:\/\/127\.0\.0\.1:\d+\/pipelines\/ccfraud\/infer)/.exec(out)?.[1];
   const contentType = /-H 'Content-Type: (application\/json; format=pandas-records)'/.exec(out)?.[1];

@@ -32,7 +32,7 @@ test("the Dockerfile's runtime stage: production-only install of the built packa
 
   const simulator = await useSimulator(t);
   writeFileSync(join(app, 'config.yaml'), [
-    'server: { host: 127.0.0.1, port: 0 }',
+    'server: { host: 127.0.0.1, port: 0, maxEventLoopDelayMs: 0 }',
     `wallaroo: ${JSON.stringify(mergeConfig(simulatorWallaroo(simulator), { auth: { clientSecret: undefined, clientSecretFile: './secret' } }))}`,
     'pipelines: [{ name: ccfraud, workspace: demo }]',
   ].join('\n'));

@@ -4,18 +4,19 @@ import { request } from 'undici';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { useFaultyIdp } from '../helpers/faulty-idp.ts';
-import { simulatorConfig, startGateway, TOKEN_PATH } from '../helpers/gateway.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { pipelineStatus } from '../helpers/pipelines.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 test('a caller that leaves while its request waits for a token is never sent to Wallaroo once the token arrives', async (t) => {
-  const simulator = await useSimulator(t);
-  const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
+  // Only the inference token is fetched (no MLOps user; this simulator's MLOps API accepts it): every token request is one.
+  const idp = await useFaultyIdp(t, simulator.tokenUrl);
   idp.mode = { kind: 'slow', delayMs: 1_500 };
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 10_000 }],
   }));
   const controller = new AbortController();

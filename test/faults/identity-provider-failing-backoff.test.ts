@@ -4,17 +4,18 @@ import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { useFaultyIdp } from '../helpers/faulty-idp.ts';
-import { simulatorConfig, startGateway, TOKEN_PATH } from '../helpers/gateway.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 test('identity provider answering 500: attempts back off exponentially (250 ms doubling, full jitter), callers get fast 503s, and the log says so once', async (t) => {
-  const simulator = await useSimulator(t);
-  const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
+  // Only the inference token is fetched (no MLOps user; this simulator's MLOps API accepts it): every token request is one.
+  const idp = await useFaultyIdp(t, simulator.tokenUrl);
   idp.mode = { kind: 'answer', status: 500, body: '{"error":"unknown_error"}' };
   // random() = 0.5 makes the jitter deterministic: attempts 125, 250, 500, 1000, 2000 ms apart.
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
   }), {}, { random: () => 0.5 });
   const first = Date.now();
   let requests = 0;

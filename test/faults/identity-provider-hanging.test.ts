@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { useFaultyIdp } from '../helpers/faulty-idp.ts';
-import { simulatorConfig, startGateway, TOKEN_PATH } from '../helpers/gateway.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -14,10 +14,11 @@ const TIMEOUT_MS = 1_000;
 const ANSWER_BOUND_MS = TIMEOUT_MS + 2_000;
 
 test('identity provider hanging past the token lifetime: 503 GW_TOKEN_UNAVAILABLE within the pipeline timeout, still ready, token requests bounded, no slot lost', async (t) => {
-  const simulator = await useSimulator(t, { tokenLifetimeSeconds: 2 });
-  const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
+  const simulator = await useSimulator(t, { tokenLifetimeSeconds: 2, mlopsAcceptsServiceAccountTokens: true });
+  // Only the inference token is fetched (no MLOps user; this simulator's MLOps API accepts it): every token request is one.
+  const idp = await useFaultyIdp(t, simulator.tokenUrl);
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl, refreshBeforeExpirySeconds: 0 } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl, refreshBeforeExpirySeconds: 0 }, mlops: null },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: TIMEOUT_MS, maxConcurrency: 2, maxQueue: 4 }],
   }));
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);

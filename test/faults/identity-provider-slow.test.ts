@@ -3,17 +3,18 @@ import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { useFaultyIdp } from '../helpers/faulty-idp.ts';
-import { simulatorConfig, startGateway, TOKEN_PATH } from '../helpers/gateway.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 test('identity provider answering in 3 s with a 1 s pipeline timeout: a coded 503 at the deadline, then the slow token is used, not fetched again', async (t) => {
-  const simulator = await useSimulator(t);
-  const idp = await useFaultyIdp(t, `${simulator.url}${TOKEN_PATH}`);
+  const simulator = await useSimulator(t, { mlopsAcceptsServiceAccountTokens: true });
+  // Only the inference token is fetched (no MLOps user; this simulator's MLOps API accepts it): every token request is one.
+  const idp = await useFaultyIdp(t, simulator.tokenUrl);
   idp.mode = { kind: 'slow', delayMs: 3_000 };
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl } },
+    wallaroo: { url: simulator.url, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: idp.tokenUrl }, mlops: null },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 1_000 }],
   }));
   const started = Date.now();

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { DEFAULT_CLIENT_SECRET } from '../../src/simulator/server.ts';
 import { ccfraudBody } from '../helpers/data.ts';
-import { simulatorConfig, startGateway, TOKEN_PATH } from '../helpers/gateway.ts';
+import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
 import { listenRaw } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -22,7 +22,7 @@ test('MLOps API hanging: callers get 504 GW_DISCOVERY_TIMEOUT at their deadline 
   });
   t.after(() => held.forEach((socket) => socket.destroy()));
   const gw = await startGateway(t, simulatorConfig(simulator, {
-    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: `${simulator.url}${TOKEN_PATH}` } },
+    wallaroo: { url: `http://127.0.0.1:${port}`, auth: { clientSecret: DEFAULT_CLIENT_SECRET, tokenUrl: simulator.tokenUrl } },
     pipelines: [{ name: 'ccfraud', workspace: 'demo', timeoutMs: 800 }],
     discovery: { timeoutMs: 1_500, negativeTtlSeconds: 30 },
   }));

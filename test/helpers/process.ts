@@ -9,7 +9,7 @@ export const ENTRY = fileURLToPath(new URL('../../src/main.ts', import.meta.url)
 export function runCli(
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = 30_000,
+  timeoutMs = 90_000, // a tsx start on a loaded 2-core machine took over 30 s
   stdin?: Uint8Array,
 ): Promise<{ code: number | null; stdout: string; stderr: string; stdoutBytes: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -39,7 +39,7 @@ export function spawnServer(
   command: string[],
   env: Record<string, string>,
   ready: RegExp,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000, // a tsx start on a loaded 2-core machine took over 30 s
 ): Promise<{ child: ChildProcess; stdout: () => string; stderr: () => string; match: RegExpMatchArray }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,7 +15,7 @@ test('a real gateway process never prints a secret or a token: every error path,
   const dir = useTempDir(t, 'gw-leak');
   writeFileSync(join(dir, 'password'), password);
   writeFileSync(join(dir, 'gateway.yaml'), [
-    'server: { host: 127.0.0.1, port: 0, bodyLimit: 2KiB, bodyTimeoutMs: 300 }',
+    'server: { host: 127.0.0.1, port: 0, bodyLimit: 2KiB, bodyTimeoutMs: 300, maxEventLoopDelayMs: 0 }',
     `wallaroo: { url: "${simulator.url}", auth: { clientSecret: "\${CLIENT_SECRET}", tokenUrl: "${simulator.tokenUrl}" }, mlops: { username: ops, passwordFile: ./password } }`,
     'pipelines: [{ name: ccfraud, workspace: demo, upstreamFormat: arrow, inputSchema: { tensor: "fixed_size_list<float32>[29]" } }, { name: llm, workspace: demo }]',
     'logging: { level: trace }',

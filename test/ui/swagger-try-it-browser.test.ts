@@ -37,7 +37,8 @@ test('Swagger UI in Chromium: "Try it out" on the ccfraud document sends the dem
   const response = operation.locator('.live-responses-table .response');
   await response.locator('.response-col_status', { hasText: '200' }).waitFor(WAIT);
   const answer = JSON.parse(await response.locator('.response-col_description pre.microlight, .response-col_description .highlight-code pre').first().innerText()) as Array<{ out: { dense_1: number[] } }>;
-  assert.deepEqual(answer, [{ out: { dense_1: [ccfraudScore(DEMO_ROW)] } }], "the model's score of the demo tensor, and nothing else");
+  // dense_1 is float32, written in its shortest form as Wallaroo does: compared as float32.
+  assert.deepEqual(answer.map((row) => ({ out: { dense_1: row.out.dense_1.map(Math.fround) } })), [{ out: { dense_1: [ccfraudScore(DEMO_ROW)] } }], "the model's score of the demo tensor, and nothing else");
   assert.equal(simulator.control.counts.inference, before + 1, 'a real inference reached Wallaroo through the gateway');
   const sent = simulator.control.seen.at(-1)!;
   assert.equal(sent.headers['content-type'], 'application/json; format=pandas-records');

@@ -130,7 +130,7 @@ Classic form: drop restartPolicy and list it under containers (no start/stop ord
   securityContext:
     {{- toYaml .Values.securityContext | nindent 4 }}
   resources:
-    {{- toYaml .Values.sidecar.resources | nindent 4 }}
+    {{- include "wallaroo-gateway.resources" (dict "resources" .Values.sidecar.resources "headroomMiB" (int .Values.sidecar.memoryHeadroomMiB) "root" .) | nindent 4 }}
   volumeMounts:
     - { name: wallaroo-gateway-config, mountPath: /etc/wallaroo-gateway, readOnly: true }
     - { name: wallaroo-gateway-secret, mountPath: /var/run/secrets/wallaroo, readOnly: true }
@@ -164,4 +164,35 @@ secret:
 {{- end }}
 - name: wallaroo-gateway-tmp
   emptyDir: {}
+{{- end -}}
+
+{{/*
+server.bufferBudget in MiB (rounded up), as the gateway will read it: values.config, else the mode's default,
+else the gateway's own default (256MiB). Units as in the config: B, KB, MB, GB, KiB, MiB, GiB; a number is bytes.
+*/}}
+{{- define "wallaroo-gateway.bufferBudgetMiB" -}}
+{{- $defaults := (index .Values.modeDefaults .Values.mode | default dict) -}}
+{{- $budget := (default dict .Values.config.server).bufferBudget | default (default dict $defaults.server).bufferBudget | default "256MiB" -}}
+{{- $text := lower (toString $budget | trim) -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $text -}}
+{{- if not $number -}}{{- fail (printf "config.server.bufferBudget %v is not a size" $budget) -}}{{- end -}}
+{{- $unit := trim (trimPrefix $number $text) -}}
+{{- $factors := dict "" 1.0 "b" 1.0 "kb" 1000.0 "mb" 1000000.0 "gb" 1000000000.0 "kib" 1024.0 "mib" 1048576.0 "gib" 1073741824.0 -}}
+{{- if not (hasKey $factors $unit) -}}{{- fail (printf "config.server.bufferBudget %v has an unknown unit" $budget) -}}{{- end -}}
+{{- ceil (divf (mulf (float64 $number) (get $factors $unit)) 1048576.0) | int64 -}}
+{{- end -}}
+
+{{/*
+Container resources with the memory limit, when left empty, derived from the buffer budget: the bytes of bodies
+and answers the gateway may hold (server.bufferBudget) plus the headroom of a Node process at rest (heap, code,
+caches, sockets). Usage: (dict "resources" .Values.resources "headroomMiB" N "root" .)
+*/}}
+{{- define "wallaroo-gateway.resources" -}}
+{{- $resources := deepCopy (.resources | default dict) -}}
+{{- $limits := deepCopy ($resources.limits | default dict) -}}
+{{- if not $limits.memory -}}
+{{- $_ := set $limits "memory" (printf "%dMi" (add (include "wallaroo-gateway.bufferBudgetMiB" .root | int64) .headroomMiB)) -}}
+{{- end -}}
+{{- $_ := set $resources "limits" $limits -}}
+{{- toYaml $resources -}}
 {{- end -}}

@@ -17,9 +17,11 @@ function jsonValue(value: unknown, type: DataType): string {
     }
     case Type.List:
     case Type.FixedSizeList: {
-      if (!Array.isArray(value) && !ArrayBuffer.isView(value)) return JSON.stringify(value) ?? 'null'; // an input echoed as it came
       const child = (type as List).children[0]!.type;
-      return `[${Array.from(value as ArrayLike<unknown>, (item) => jsonValue(item, child)).join(',')}]`;
+      // Nested lists of an Arrow input arrive as Arrow vectors (iterable, int64 items as BigInt).
+      const items = Array.isArray(value) || ArrayBuffer.isView(value) ? (value as ArrayLike<unknown>) : typeof value === 'object' && Symbol.iterator in value ? Array.from(value as Iterable<unknown>) : null;
+      if (items === null) return JSON.stringify(value) ?? 'null'; // an input echoed as it came
+      return `[${Array.from(items, (item) => jsonValue(item, child)).join(',')}]`;
     }
     case Type.Float:
       if (typeof value !== 'number') return JSON.stringify(value) ?? 'null'; // an input echoed as it came
