@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { benchAblation, printAblation } from './ablation.ts';
+import { benchBatching, printBatching } from './batching.ts';
 import { benchConversion, printConversion } from './conversion.ts';
 import { benchProxies, benchTracing, printProxies } from './proxy.ts';
 
 /**
- * `npm run bench [conversion|proxy|tracing|ablate]` (`--ablate` too): bounded (a few minutes), loopback only;
- * prints and writes bench/results.json. `ablate` is the CPU-per-request table by feature (bench/ablation.ts).
+ * `npm run bench [conversion|proxy|batching|tracing|ablate]` (`--ablate` too): bounded (a few minutes), loopback
+ * only; prints and writes bench/results.json. `ablate` is the CPU-per-request table by feature (bench/ablation.ts).
  */
 const only = process.argv[2]?.replace(/^--/, '');
 const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
@@ -20,6 +21,11 @@ if (!only || only === 'proxy') {
   const proxies = await benchProxies();
   printProxies(proxies);
   results.proxy = proxies;
+}
+if (!only || only === 'batching') {
+  const batching = await benchBatching();
+  printBatching(batching);
+  results.batching = batching;
 }
 if (only === 'tracing') {
   const tracing = await benchTracing();

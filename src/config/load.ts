@@ -18,7 +18,7 @@ import { checkedUrl, wallarooTransportProblems } from './url-safety.ts';
 
 export { ConfigError, type ConfigProblem } from './problems.ts';
 export { readSecret } from './secrets.ts';
-export type { CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
+export type { BatchingConfig, CallersConfig, ConversionLimits, GatewayConfig, KubernetesCallersConfig, PipelineConfig, RateLimitRule, SecretRef, TracingConfig } from './types.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -79,6 +79,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string | nul
     circuitBreaker: raw.circuitBreaker,
     example: raw.example,
     allow: null, // set by parseConfig, which knows callers.authentication
+    batching: raw.batching ? { maxRows: raw.batching.maxRows, maxDelayMs: raw.batching.maxDelayMs, maxBytes: parseSize(raw.batching.maxBytes) } : null,
   };
 }
 

@@ -49,6 +49,17 @@ const PipelineSchema = Type.Object(
     ),
     // A pandas-records body shown (and sent by "Try it out") in the pipeline's OpenAPI document and Swagger UI.
     example: Nullable(Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: 100 })),
+    // Dynamic micro-batching (README, "Micro-batching"): one-row callers share one Wallaroo call. Absent: off.
+    batching: Nullable(
+      Type.Object(
+        {
+          maxRows: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
+          maxDelayMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 2 }),
+          maxBytes: Type.Union([Size], { default: '4MiB' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -27,6 +27,18 @@ export interface PipelineConfig {
   example: Array<Record<string, unknown>> | null;
   /** The allow list in force (the pipeline's, else callers.allow) when callers.authentication is on; else null. */
   allow: string[] | null;
+  /** Dynamic micro-batching of this pipeline's requests; null: off. */
+  batching: BatchingConfig | null;
+}
+
+/** pipelines[].batching: requests that can share a Wallaroo call wait up to maxDelayMs for each other. */
+export interface BatchingConfig {
+  /** A batch is sent once it holds this many rows. */
+  maxRows: number;
+  /** The longest a request waits for others before its batch is sent. */
+  maxDelayMs: number;
+  /** A batch is sent once its bodies hold this many bytes. */
+  maxBytes: number;
 }
 
 export interface TracingConfig {

@@ -101,6 +101,8 @@ export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptio
         bytesOut,
         replays: stats.replays?.length ? stats.replays : undefined,
         retries: stats.retries,
+        batchId: stats.batchId,
+        batchSize: stats.batchSize,
         clientAddress: request.ip,
         userAgent: userAgentOf(request),
         traceId: trace.traceId ?? traceIdFromHeader(request.headers.traceparent),

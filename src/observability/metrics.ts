@@ -4,6 +4,11 @@ export const DURATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 export const METRIC_PREFIX = 'wallaroo_gateway_';
 
+/** Rows per micro-batch: powers of two up to well past the usual maxRows. */
+export const BATCH_ROW_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+/** Time a request waited for its batch to be sent: maxDelayMs is a few milliseconds. */
+export const BATCH_WAIT_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
+
 export const CIRCUIT_STATE_VALUE = { closed: 0, open: 1, 'half-open': 2 } as const;
 
 /**
@@ -34,6 +39,8 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     streamFirstByte: new Histogram({ name: `${prefix}stream_first_byte_seconds`, help: 'Time from request to the first byte of a streamed (SSE) answer.', labelNames: ['pipeline'] as const, buckets: DURATION_BUCKETS, registers }),
     llmTokens: new Counter({ name: `${prefix}llm_tokens_total`, help: "Prompt and completion tokens from OpenAI-compatible answers' usage.", labelNames: ['pipeline', 'kind'] as const, registers }),
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests in flight per pipeline.', labelNames: ['pipeline'] as const, registers }),
+    batchRows: new Histogram({ name: `${prefix}batch_rows`, help: 'Rows per call to Wallaroo on micro-batched pipelines (a request sent alone counts as one call).', labelNames: ['pipeline'] as const, buckets: BATCH_ROW_BUCKETS, registers }),
+    batchWait: new Histogram({ name: `${prefix}batch_wait_seconds`, help: 'Time a request on a micro-batched pipeline waited for its batch to be sent (0 when sent alone at once).', labelNames: ['pipeline'] as const, buckets: BATCH_WAIT_BUCKETS, registers }),
     traceSpans: new Counter({ name: `${prefix}trace_spans_total`, help: 'Trace spans by outcome: exported, failed (the collector refused or was unreachable), dropped (export queue full).', labelNames: ['outcome'] as const, registers }),
   };
 }

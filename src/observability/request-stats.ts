@@ -24,6 +24,9 @@ export interface RequestStats {
   bytesIn?: number;
   bytesOut?: number;
   replays?: string[];
+  /** The micro-batch that carried the request (batching on), and how many requests it held. */
+  batchId?: string;
+  batchSize?: number;
   retries?: number;
   /** The gateway's error, when it answered with one (or Wallaroo's, for a 5xx it passed on). */
   error?: { code: string; message: string };

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
-import type { RequestContext } from './context.ts';
+import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
 import { readLimited, type UpstreamAnswer } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
@@ -17,14 +17,14 @@ export const SMALL_ANSWER_BYTES = 64 * 1024;
 export const ERROR_ANSWER_LIMIT = 64 * 1024;
 
 /** A status the gateway can pass on as a final answer (anything else from Wallaroo is a bad response). */
-export function assertFinalStatus(ctx: RequestContext, status: number): void {
+export function assertFinalStatus(ctx: CallContext, status: number): void {
   if (status < 200 || status > 599) {
     throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${ctx.pipeline.name}: Wallaroo answered with status ${status}`);
   }
 }
 
 /** Reads an answer whole under `limit`, reserving the bytes; a cut or oversized answer is a coded 502. */
-export async function readAnswer(ctx: RequestContext, body: UpstreamAnswer['body'], limit: number, declared: number | null): Promise<Buffer> {
+export async function readAnswer(ctx: CallContext, body: UpstreamAnswer['body'], limit: number, declared: number | null): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return body;
   if (declared !== null) ctx.reservation?.growTo(Math.min(declared, limit));
   try {

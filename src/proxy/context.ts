@@ -12,7 +12,15 @@ export type { RequestStats } from '../observability/request-stats.ts';
 // timeoutMs from arrival to Wallaroo's answer headers), one signal that fires when the caller leaves or the
 // deadline passes, and the facts for the request's log line and metrics. Every wait on the path takes it.
 
-export class RequestContext implements Bounds {
+/** What one call to Wallaroo needs of the work it serves: a request's context, or a micro-batch's (batch-call.ts). */
+export interface CallContext extends Bounds {
+  readonly pipeline: PipelineConfig;
+  readonly stats: RequestStats;
+  readonly trace: ActiveTrace;
+  reservation: BufferReservation | null;
+}
+
+export class RequestContext implements CallContext {
   readonly signal: AbortSignal;
   readonly deadline: number;
   /** The request's share of the process-wide buffer budget; released when the answer has gone out. */

@@ -7,6 +7,7 @@ import type { PipelineDirectory } from '../discovery/directory.ts';
 import { BufferBudget, createGates } from '../limits/index.ts';
 import type { RateLimiting } from '../limits/rate-limit.ts';
 import { CIRCUIT_STATE_VALUE, type GatewayMetrics } from '../observability/metrics.ts';
+import { createBatchers } from './batch-call.ts';
 import type { Dispatchers } from './dispatchers.ts';
 import { InferenceRoute } from './inference.ts';
 import { OpenAiRoute } from './openai.ts';
@@ -46,9 +47,11 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
   });
   for (const pipeline of config.pipelines) metrics.circuitState.set({ pipeline: pipeline.name }, CIRCUIT_STATE_VALUE.closed);
   const gateFor = (pipeline: PipelineConfig) => gates.get(pipeline.name)!;
-  const tracker = new PipelineTracker(config.pipelines, gateFor, directory, metrics.inflight);
   const upstream = new UpstreamClient({ tokens: tokens.inference, directory, dispatcherFor: (p) => dispatchers.forPipeline(p), metrics });
   const { bodyLimit, bodyTimeoutMs } = config.server;
+  const responseLimit = Math.max(bodyLimit * ANSWER_LIMIT_FACTOR, 64 * 1024 * 1024);
+  const batchers = createBatchers(config.pipelines, { upstream, gateFor, metrics, logger, conversion: config.conversion, responseLimit });
+  const tracker = new PipelineTracker(config.pipelines, gateFor, directory, metrics.inflight, (pipeline) => batchers.get(pipeline.name)?.figures() ?? null);
   const inference = new InferenceRoute({
     upstream,
     metrics,
@@ -56,7 +59,8 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
     bodyLimit,
     bodyIdleTimeoutMs: bodyTimeoutMs,
     replayLimit: Math.min(bodyLimit, REPLAY_LIMIT),
-    responseLimit: Math.max(bodyLimit * ANSWER_LIMIT_FACTOR, 64 * 1024 * 1024),
+    responseLimit,
+    batcherFor: (pipeline) => batchers.get(pipeline.name),
     inputSchemas: new Map(config.pipelines.map((p) => [p.name, parseInputSchema(p.inputSchema)])),
     conversion: config.conversion,
   });

@@ -1,8 +1,9 @@
 import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Batcher } from '../batching/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
-import { type BodyFormat, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
+import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
@@ -12,7 +13,7 @@ import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-t
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { assertFinalStatus, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
 import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
-import type { RequestContext } from './context.ts';
+import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
 import type { UpstreamAnswer, UpstreamBody, UpstreamClient } from './upstream.ts';
 
@@ -35,6 +36,8 @@ export interface InferenceDeps {
   inputSchemas: ReadonlyMap<string, ReadonlyMap<string, DataType>>;
   /** Budgets on every conversion (conversion.* in the config). */
   conversion: ConversionLimits;
+  /** The pipeline's micro-batcher, when batching is on for it. */
+  batcherFor(pipeline: PipelineConfig): Batcher<RequestContext, PipelineSlot> | undefined;
 }
 
 /** The verdict on Wallaroo a failed call carries: only transport failures and timeouts are Wallaroo's. */
@@ -44,7 +47,7 @@ export function verdictOnError(error: unknown): Verdict {
 }
 
 /** Reads Wallaroo's error answers whole and judges the call; a success is judged healthy. */
-export async function judgeAnswer(ctx: RequestContext, slot: PipelineSlot, response: UpstreamAnswer): Promise<UpstreamAnswer> {
+export async function judgeAnswer(ctx: CallContext, slot: PipelineSlot, response: UpstreamAnswer): Promise<UpstreamAnswer> {
   assertFinalStatus(ctx, response.statusCode);
   if (response.statusCode < 400) {
     slot.judge('healthy');
@@ -106,19 +109,11 @@ export class InferenceRoute {
     }
     if (Buffer.isBuffer(body) && body.length === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
 
-    const target = await deps.upstream.prepare(ctx);
     const queryAt = request.url.indexOf('?');
-    const { response } = await callWithSlot(ctx, reply, gate, (slot) =>
-      deps.upstream.send(ctx, target, {
-        pathSuffix: '',
-        query: queryAt >= 0 ? request.url.slice(queryAt + 1) : '',
-        contentType: MEDIA_TYPES[plan.upstreamRequest],
-        accept: MEDIA_TYPES[plan.upstreamResponse],
-        body,
-        callerHeaders: request.headers,
-        requestId: request.id,
-      }, slot.retryBudget),
-    );
+    const query = queryAt >= 0 ? request.url.slice(queryAt + 1) : '';
+    // Pipelines without batching pay no extra await here.
+    const batcher = deps.batcherFor(pipeline);
+    const response = (batcher && (await this.viaBatch(batcher, ctx, request, plan, body, query))) ?? (await this.callAlone(ctx, request, reply, gate, plan, body, query));
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
@@ -143,6 +138,51 @@ export class InferenceRoute {
       onStreamedAnswer: (stream, contentType) =>
         watchEngineElapsed(stream as never, contentType, (seconds) => this.recordEngineTime(ctx, () => seconds), request.url),
     });
+  }
+
+  /** The call to Wallaroo for this request alone: a slot, the call, the verdict. */
+  private async callAlone(ctx: RequestContext, request: FastifyRequest, reply: FastifyReply, gate: AdmissionGate, plan: ConversionPlan, body: UpstreamBody, query: string): Promise<UpstreamAnswer> {
+    const target = await this.deps.upstream.prepare(ctx);
+    const { response } = await callWithSlot(ctx, reply, gate, (slot) =>
+      this.deps.upstream.send(ctx, target, {
+        pathSuffix: '',
+        query,
+        contentType: MEDIA_TYPES[plan.upstreamRequest],
+        accept: MEDIA_TYPES[plan.upstreamResponse],
+        body,
+        callerHeaders: request.headers,
+        requestId: request.id,
+      }, slot.retryBudget),
+    );
+    return response;
+  }
+
+  /**
+   * On a batched pipeline: this request's rows of a shared call's answer, or null when it goes alone (nothing
+   * to wait for, or a body that cannot share a call: streamed, compressed, unreadable, too big).
+   */
+  private async viaBatch(
+    batcher: Batcher<RequestContext, PipelineSlot>,
+    ctx: RequestContext,
+    request: FastifyRequest,
+    plan: ConversionPlan,
+    body: UpstreamBody,
+    query: string,
+  ): Promise<UpstreamAnswer | null> {
+    const encoding = request.headers['content-encoding'];
+    const waiting = Buffer.isBuffer(body) && (encoding === undefined || encoding === 'identity')
+      ? batcher.submit(ctx, { body, format: plan.upstreamRequest, answerFormat: plan.upstreamResponse, query, requestId: request.id })
+      : null;
+    if (!waiting) {
+      this.deps.metrics.batchWait.observe({ pipeline: ctx.pipeline.name }, 0);
+      return null;
+    }
+    const { answer, batchId, batchSize } = await waiting;
+    ctx.answerStarted();
+    ctx.stats.batchId = batchId;
+    ctx.stats.batchSize = batchSize;
+    ctx.reservation?.growTo((ctx.reservation?.bytes ?? 0) + answer.body.length);
+    return answer;
   }
 
   private recordEngineTime(ctx: RequestContext, read: () => number | null): void {

@@ -93,6 +93,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
                     properties: { code: { type: ['string', 'null'] }, message: { type: 'string' }, at: { type: 'string' }, status: { type: 'integer' } },
                   },
                   allow: { type: ['array', 'null'], items: { type: 'string' } },
+                  batchWaiting: { type: ['integer', 'null'] },
                 },
               },
             },

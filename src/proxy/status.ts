@@ -38,6 +38,8 @@ export interface PipelineStatus {
   lastUpstreamError: { code: string | null; message: string; at: string; status: number } | null;
   /** Who may call it (callers.authentication on), else null. */
   allow: string[] | null;
+  /** Requests waiting for their micro-batch to be sent; null when batching is off for the pipeline. */
+  batchWaiting: number | null;
 }
 
 /** What the status page reads of a pipeline (ui/status-source.ts PipelineRuntime). */
@@ -67,6 +69,8 @@ export class PipelineTracker {
     private readonly gateFor: (pipeline: PipelineConfig) => AdmissionGate,
     private readonly directory: PipelineDirectory,
     private readonly inflightGauge: Gauge<'pipeline'>,
+    /** The pipeline's batching figures (requests waiting, rows in the last batch); null when batching is off. */
+    private readonly batching: (pipeline: PipelineConfig) => Record<string, number> | null = () => null,
   ) {
     for (const pipeline of pipelines) {
       this.tracked.set(pipeline.name, { inflight: 0, lastFailure: null });
@@ -105,7 +109,7 @@ export class PipelineTracker {
         active: gate.concurrency.inFlight,
         queued: gate.concurrency.queued,
         lastError: tracked?.lastFailure ?? null,
-        batching: null,
+        batching: this.batching(p),
       };
     });
   }
@@ -128,6 +132,7 @@ export class PipelineTracker {
         lastDiscoveryError: resolved.lastError,
         lastUpstreamError: failureForListing(tracked?.lastFailure ?? null),
         allow: p.allow,
+        batchWaiting: this.batching(p)?.waiting ?? null,
       };
     });
   }

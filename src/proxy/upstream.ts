@@ -10,7 +10,7 @@ import { isCallerGone, remainingMs, sleepWithin } from '../http/deadline.ts';
 import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { bodyTooSlow, MeteredBody } from './body.ts';
-import type { RequestContext } from './context.ts';
+import type { CallContext } from './context.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
@@ -122,7 +122,7 @@ export class UpstreamClient {
    * Token and URL before the call takes a concurrency slot, so a slow identity provider or MLOps API holds no
    * slot; both are usually answered from memory.
    */
-  async prepare(ctx: RequestContext): Promise<ResolvedPipeline> {
+  async prepare(ctx: CallContext): Promise<ResolvedPipeline> {
     const known = this.deps.directory.known(ctx.pipeline);
     if (known && this.deps.tokens.peek()) return known;
     // The token first: discovery needs one too, and a caller that runs out of time waiting for the identity
@@ -132,7 +132,7 @@ export class UpstreamClient {
   }
 
   /** Sends to `target` (from `prepare`), with the replays and retries above. */
-  async send(ctx: RequestContext, target: ResolvedPipeline, call: UpstreamCall, retryBudget: RetryBudget): Promise<UpstreamAnswer> {
+  async send(ctx: CallContext, target: ResolvedPipeline, call: UpstreamCall, retryBudget: RetryBudget): Promise<UpstreamAnswer> {
     const { pipeline, stats } = ctx;
     const { directory } = this.deps;
     let resolved = target;
@@ -170,7 +170,7 @@ export class UpstreamClient {
 
   /** Connect failures (nothing sent) and 503s (activating) are retried with backoff, within budget and deadline. */
   private async sendWithRetries(
-    ctx: RequestContext,
+    ctx: CallContext,
     call: UpstreamCall,
     resolved: ResolvedPipeline,
     token: string,
@@ -200,7 +200,7 @@ export class UpstreamClient {
     }
   }
 
-  private async dispatch(ctx: RequestContext, call: UpstreamCall, resolved: ResolvedPipeline, token: string, payload: Buffer | Readable): Promise<Dispatcher.ResponseData> {
+  private async dispatch(ctx: CallContext, call: UpstreamCall, resolved: ResolvedPipeline, token: string, payload: Buffer | Readable): Promise<Dispatcher.ResponseData> {
     const { pipeline, stats } = ctx;
     // Ended before anything was sent (the caller left, or the deadline went on conversion or waiting): not Wallaroo's.
     if (ctx.signal.aborted || remainingMs(ctx) <= 0) throw notSent(ctx);
@@ -245,7 +245,7 @@ export class UpstreamClient {
   }
 
   /** Whose failure a failed dispatch is: the caller's (its body, its leaving) or Wallaroo's. */
-  private blame(ctx: RequestContext, call: UpstreamCall, error: unknown): GatewayError {
+  private blame(ctx: CallContext, call: UpstreamCall, error: unknown): GatewayError {
     const { body } = call;
     if (body instanceof MeteredBody && body.failure) return body.failure;
     if (ctx.signal.aborted) {
@@ -260,7 +260,7 @@ export class UpstreamClient {
 }
 
 /** Why a request whose signal ended before it was sent to Wallaroo fails: the caller left, or its deadline passed in the gateway. */
-function notSent(ctx: RequestContext): GatewayError {
+function notSent(ctx: CallContext): GatewayError {
   const reason: unknown = ctx.signal.reason;
   if (isCallerGone(reason)) return reason as GatewayError;
   return new GatewayError('GW_DEADLINE_EXCEEDED', `pipeline ${ctx.pipeline.name}: the ${ctx.pipeline.timeoutMs} ms timeout passed before the request was sent to Wallaroo`);

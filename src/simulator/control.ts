@@ -3,6 +3,7 @@
 // tests wait on instead of sleeping.
 import { EventEmitter, on } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_ENGINE_COST, type EngineCostModel, EngineQueue } from './engine.ts';
 import { JwtSigner } from './jwt.ts';
 import type { ModelKind } from './models.ts';
 import type { VersionProfile } from './versions/index.ts';
@@ -52,6 +53,8 @@ export interface SimulatorEvents {
   'token-issued': { grant: string; clientId: string; expiresIn: number };
   'mlops-request': { command: string };
   'inference-received': { pipeline: string; url: string };
+  /** A native inference call's input was read: how many rows it holds. */
+  'inference-rows': { pipeline: string; rows: number };
   'inference-answered': { pipeline: string; status: number };
   'stream-chunk': { pipeline: string; index: number };
   'caller-aborted': { pipeline: string };
@@ -77,6 +80,13 @@ export class SimulatorControl {
   refreshLifetimeSeconds: number | null;
   mlopsAcceptsServiceAccountTokens: boolean;
   latencyMs = 0;
+  /** The engine's cost model (engine.ts); null: inference costs no simulated time. */
+  engine: EngineQueue | null = null;
+  /**
+   * Answers keep at most this many rows (a pipeline that filters rows, so the answer has fewer rows than the
+   * input); null: one answer row per input row.
+   */
+  answerRowLimit: number | null = null;
   tokenLatencyMs = 0;
   /** Delay between signing a token and sending it: a token on the wire while the realm's keys rotate. */
   tokenDeliveryDelayMs = 0;
@@ -85,7 +95,7 @@ export class SimulatorControl {
   streamTokenDelayMs = 10;
   /** Drop the connection after this many streamed chunks (a mid-stream failure); null: never. */
   streamFailAfterTokens: number | null = null;
-  readonly counts = { token: 0, tokenByGrant: {} as Record<string, number>, mlops: 0, inference: 0, abortedByCaller: 0 };
+  readonly counts = { token: 0, tokenByGrant: {} as Record<string, number>, mlops: 0, inference: 0, abortedByCaller: 0, inferenceRows: 0 };
   readonly inferenceFaults: InjectedFault[] = [];
   readonly tokenFaults: InjectedFault[] = [];
   readonly seen: SeenRequest[] = [];
@@ -116,6 +126,30 @@ export class SimulatorControl {
         this.pipelines.set(pipeline.name, { workspace: kept, pipeline, id: id++, deployId: deployId++, deployed: pipeline.deployed ?? true, activeFrom: 0, version: randomUUID() });
       }
     }
+  }
+
+  /** While set, admitted inference calls wait for it before the engine runs (holdInference). */
+  inferenceHold: Promise<void> | null = null;
+
+  /**
+   * Holds every admitted inference call (each after its 'inference-received' event) until the returned function
+   * is called: a call in flight for as long as a test needs one.
+   */
+  holdInference(): () => void {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.inferenceHold = held;
+    return () => {
+      if (this.inferenceHold === held) this.inferenceHold = null;
+      release();
+    };
+  }
+
+  /** Turns the engine cost model on (null: off); any part not given keeps its default. */
+  setEngineCost(cost: Partial<EngineCostModel> | null): void {
+    this.engine = cost === null ? null : new EngineQueue({ ...DEFAULT_ENGINE_COST, ...cost });
   }
 
   emit<E extends SimulatorEventName>(event: E, payload: SimulatorEvents[E]): void {

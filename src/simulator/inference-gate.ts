@@ -30,6 +30,7 @@ export async function admitInference(control: SimulatorControl, request: Fastify
     sendError(control, reply, 'pipeline-activating');
     return null;
   }
+  if (control.inferenceHold !== null) await control.inferenceHold;
   const fault = control.inferenceFaults.shift();
   if (control.latencyMs > 0) await sleep(control.latencyMs);
   if (fault) {

@@ -83,10 +83,18 @@ export function registerInference(app: FastifyInstance, control: SimulatorContro
     try {
       input = readInput(contentType, (request.body as Buffer | undefined) ?? Buffer.alloc(0), model);
       parsed = process.hrtime.bigint();
+      control.counts.inferenceRows += input.rows.length;
+      control.emit('inference-rows', { pipeline: state.pipeline.name, rows: input.rows.length });
       outputs = input.rows.map((row) => runModel(model, row));
     } catch (error) {
       if (error instanceof InputError || error instanceof ModelInputError) return sendError(control, reply, 'bad-input', error.message);
       throw error;
+    }
+    if (control.engine) await control.engine.run(input.rows.length);
+    if (control.answerRowLimit !== null && input.rows.length > control.answerRowLimit) {
+      // A filtering pipeline: fewer answer rows than input rows.
+      input = { rows: input.rows.slice(0, control.answerRowLimit), table: input.table?.slice(0, control.answerRowLimit) ?? null };
+      outputs = outputs.slice(0, control.answerRowLimit);
     }
     const ran = process.hrtime.bigint();
     const wantsArrow = mediaType(request.headers.accept) === ARROW_FILE;

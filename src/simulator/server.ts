@@ -4,6 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type SimulatedWorkspace, SimulatorControl } from './control.ts';
+import type { EngineCostModel } from './engine.ts';
 import { registerInference } from './inference.ts';
 import { registerKeycloak, TOKEN_PATH } from './keycloak.ts';
 import { registerMlops } from './mlops.ts';
@@ -12,6 +13,7 @@ import { DEFAULT_WALLAROO_VERSION, versionProfile, type WallarooVersion } from '
 
 export type { InjectedFault, SeenRequest, SimulatedPipeline, SimulatedWorkspace, SimulatorEventName, SimulatorEvents } from './control.ts';
 export { SimulatorControl } from './control.ts';
+export { DEFAULT_ENGINE_COST, type EngineCostModel } from './engine.ts';
 export { DEFAULT_WALLAROO_VERSION, isWallarooVersion, WALLAROO_VERSIONS, type WallarooVersion } from './versions/index.ts';
 
 export interface SimulatorOptions {
@@ -32,6 +34,8 @@ export interface SimulatorOptions {
   port?: number;
   /** Port of the separate Keycloak host, in versions that have one. */
   keycloakPort?: number;
+  /** The engine's cost model (per-call overhead, per-row cost, workers); true: the defaults; absent: off. */
+  engineCost?: Partial<EngineCostModel> | boolean;
 }
 
 export const DEFAULT_CLIENT_SECRET = 'simulator-secret';
@@ -86,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     refreshLifetimeSeconds: options.refreshLifetimeSeconds ?? null,
     mlopsAcceptsServiceAccountTokens: options.mlopsAcceptsServiceAccountTokens ?? false,
   });
+  if (options.engineCost) control.setEngineCost(options.engineCost === true ? {} : options.engineCost);
   const host = options.host ?? '127.0.0.1';
   const api = createApp();
   registerMlops(api, control);

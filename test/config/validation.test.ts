@@ -40,7 +40,7 @@ test('a minimal config gets every default from the spec', () => {
   assert.deepEqual(config.pipelines[0], {
     name: 'ccfraud', workspace: 'urlworkspace', pipeline: 'urlpipeline', url: null, timeoutMs: 30_000, connectTimeoutMs: 5_000,
     upstreamFormat: 'passthrough', inputSchema: null, rateLimit: null, maxConcurrency: 64, maxQueue: 256,
-    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 }, example: null, allow: null,
+    maxRetries: 2, circuitBreaker: { failureThreshold: 5, cooldownMs: 10_000 }, example: null, allow: null, batching: null,
   });
   assert.deepEqual(config.callers, { authentication: 'none', identityMetricLabel: false, kubernetes: null, mtls: null });
   assert.deepEqual(config.rateLimit.keyBy, { kind: 'ip' });

@@ -10,7 +10,7 @@ const SPEC_METRICS = [
   'wallaroo_gateway_requests_total', 'wallaroo_gateway_request_duration_seconds', 'wallaroo_gateway_upstream_duration_seconds',
   'wallaroo_gateway_engine_elapsed_seconds', 'wallaroo_gateway_token_requests_total', 'wallaroo_gateway_token_expiry_timestamp_seconds',
   'wallaroo_gateway_discovery_cache_total', 'wallaroo_gateway_conversion_duration_seconds', 'wallaroo_gateway_rate_limited_total',
-  'wallaroo_gateway_circuit_state', 'wallaroo_gateway_inflight_requests',
+  'wallaroo_gateway_circuit_state', 'wallaroo_gateway_inflight_requests', 'wallaroo_gateway_batch_rows', 'wallaroo_gateway_batch_wait_seconds',
 ];
 
 const EXPOSED_BUCKETS = ['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30'];
