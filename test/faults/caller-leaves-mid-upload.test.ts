@@ -36,7 +36,10 @@ test('callers leaving mid-upload, small (kept for replay) or large (streamed to 
   const status = await pipelineStatus(gw.url, 'ccfraud');
   assert.equal(status.breaker, 'closed', 'six callers leaving (threshold 2) are not six Wallaroo failures');
   assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody())).status, 200);
-  const lines = gw.logs.filter((l) => l.msg === 'request' && l.route === 'infer');
+  // Log lines are written in batches: the last request's line may follow its answer by a flush interval.
+  const requestLines = () => gw.logs.filter((l) => l.msg === 'request' && l.route === 'infer');
+  await waitFor(() => requestLines().length >= 8, 'every request to have its line, the abandoned ones too');
+  const lines = requestLines();
   assert.equal(lines.length, 8, 'every request has its line, the abandoned ones too');
   const abandoned = lines.filter((l) => l.status !== 200);
   assert.equal(abandoned.length, 6);
