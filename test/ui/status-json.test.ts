@@ -17,7 +17,7 @@ async function status(url: string): Promise<StatusReport> {
 const pipeline = (report: StatusReport, name: string): PipelineStatus => report.pipelines.find((p) => p.name === name)!;
 
 test('GET /status.json: live pipeline figures, the open breaker and last errors, token expiry and last token error; never a token or secret', async (t) => {
-  const simulator = await useSimulator(t, { tokenLifetimeSeconds: 300 });
+  const simulator = await useSimulator(t);
   simulator.control.failToken(1, { status: 503 }); // the first token request fails, the retry succeeds
   const gw = await startGateway(t, simulatorConfig(simulator, {
     server: SERVER_WITHOUT_SHEDDING,
