@@ -12,7 +12,8 @@ const TOO_DEEP = {
 };
 
 test('deeply nested JSON is refused with 400 before it is parsed: on the OpenAI routes and on conversion routes', async (t) => {
-  const simulator = await useSimulator(t);
+  // The OpenAI-compatible endpoints exist from Wallaroo 2025 on, whatever version the suite runs against.
+  const simulator = await useSimulator(t, { version: '2025' });
   const gw = await startGateway(t, simulatorConfig(simulator, {
     server: { host: '127.0.0.1', port: 0, maxEventLoopDelayMs: 0 },
     pipelines: [{ name: 'llm', workspace: 'demo' }, { name: 'summary', workspace: 'demo', upstreamFormat: 'arrow' }],
