@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { DEFAULT_CLIENT_SECRET, DEFAULT_ENGINE_COST, DEFAULT_USER, type Simulator, startSimulator } from '../src/simulator/server.ts';
 import { freePort } from '../test/helpers/ports.ts';
+import { waitReady } from './proxy.ts';
 
 /**
  * Micro-batching (README, "Micro-batching"): closed-loop callers each sending one ccfraud row (Wallaroo's tutorial
@@ -83,20 +84,6 @@ async function closedLoop(url: string, headers: Record<string, string>, callers:
   latencies.sort((a, b) => a - b);
   const round = (value: number) => Math.round(value * 100) / 100;
   return { callers, requests: latencies.length, errors, rps: Math.round(latencies.length / elapsed), p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)) };
-}
-
-async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try {
-      const response = await request(url);
-      await response.body.dump();
-      if (response.statusCode === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`${url} never became ready`);
 }
 
 async function startGateway(simulator: Simulator, work: string, name: string, batching: boolean): Promise<{ child: ChildProcess; url: string }> {
