@@ -66,7 +66,9 @@ export interface Simulator {
 }
 
 function createApp(): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 512 * 1024 * 1024, keepAliveTimeout: 30_000 });
+  // Closing the simulator drops every connection, as a Wallaroo going away would: a test's teardown never waits
+  // out the 30 s keep-alive of a connection the gateway still holds.
+  const app = Fastify({ logger: false, bodyLimit: 512 * 1024 * 1024, keepAliveTimeout: 30_000, forceCloseConnections: true });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));

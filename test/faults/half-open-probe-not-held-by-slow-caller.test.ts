@@ -31,10 +31,12 @@ test('after the cool-down, a caller still sending its body does not hold the hal
   assert.equal((await pipelineStatus(gw.url, 'ccfraud')).breaker, 'open');
   await waitFor(async () => (await pipelineStatus(gw.url, 'ccfraud')).breaker === 'half-open', 'the cool-down to end');
 
-  await startDripping(t, gw.url);
+  const dripping = await startDripping(t, gw.url);
   await waitFor(async () => (await pipelineStatus(gw.url, 'ccfraud')).inflight === 1, 'the dripping request to be admitted');
   // Before: the dripping request took the probe on arrival, and every caller got GW_CIRCUIT_OPEN while it dripped.
   const probe = await infer(gw.url, 'ccfraud', ccfraudBody());
   assert.equal(probe.status, 200, probe.text);
   assert.equal((await pipelineStatus(gw.url, 'ccfraud')).breaker, 'closed');
+  // Gone before teardown: the gateway's close would otherwise wait for this upload until the pipeline timeout.
+  dripping.destroy();
 });
