@@ -7,7 +7,7 @@ import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
 import type { AdmissionGate } from '../limits/admission.ts';
 import type { PipelineConfig } from '../config/types.ts';
-import { guardStalledCaller, relayAnswer } from './answer.ts';
+import { boundAnswerBody, guardStalledCaller, relayAnswer } from './answer.ts';
 import { assertWithinLimit, readBody } from './body.ts';
 import type { RequestContext } from './context.ts';
 import { callWithSlot } from './inference.ts';
@@ -106,6 +106,7 @@ export class OpenAiRoute {
       const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
       return this.relayEvents(ctx, response.body, reply, headers, response.statusCode);
     }
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
     return relayAnswer(ctx, reply, request.id, response, {
       bodyTimeoutMs: deps.bodyIdleTimeoutMs,
       onWholeAnswer: (answer) => this.recordUsage(pipeline.name, parseUsage(answer.toString('utf8'))),
