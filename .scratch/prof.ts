@@ -1,0 +1,14 @@
+import { parseRecords, recordsToTable, ipcBytesOf } from '/work/wt-harden/src/convert/json-to-arrow.ts';
+import { tableToIPC } from 'apache-arrow';
+import { budgetFor } from '/work/wt-harden/src/convert/budget.ts';
+const n = Number(process.argv[2] ?? 2_000_000);
+const body = Buffer.from(`[${'{},'.repeat(n - 1)}{}]`);
+let t = performance.now();
+const rows = parseRecords(body);
+console.log('parse', performance.now() - t); t = performance.now();
+const table = recordsToTable(rows, {}, budgetFor(body.length));
+console.log('table', performance.now() - t); t = performance.now();
+ipcBytesOf(table);
+const ipc = tableToIPC(table, 'file');
+console.log('ipc', performance.now() - t, ipc.byteLength);
+t = performance.now(); JSON.parse(body.toString()); console.log('plain JSON.parse', performance.now() - t);
