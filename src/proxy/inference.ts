@@ -5,6 +5,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
+import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { Verdict } from '../limits/breaker.ts';
@@ -103,6 +104,7 @@ export class InferenceRoute {
     assertWithinLimit(declared, deps.bodyLimit);
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
+    inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
     const limits: BodyLimits = { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation };
 
     let body: UpstreamBody;

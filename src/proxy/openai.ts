@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversionLimits } from '../config/types.ts';
 import { parseJson } from '../convert/json-guard.ts';
 import { GatewayError } from '../errors.ts';
+import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
 import type { AdmissionGate } from '../limits/admission.ts';
 import type { PipelineConfig } from '../config/types.ts';
@@ -91,6 +92,7 @@ export class OpenAiRoute {
     assertWithinLimit(declared, deps.bodyLimit);
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
+    inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
     const body = await readBody(request.raw, { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation }, declared);
     stats.bytesIn = body.length;
     const parsed = parseJson(body, deps.conversion); // depth, containers and keys checked before JSON.parse
