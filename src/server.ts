@@ -7,6 +7,7 @@ import { configAdvice } from './config/advice.ts';
 import type { GatewayConfig } from './config/types.ts';
 import { createDirectory, type PipelineDirectory } from './discovery/directory.ts';
 import { installErrorHandling, installParserErrorHandling } from './errors.ts';
+import { installDeferredContinue } from './http/expect-continue.ts';
 import { gatewayServerOptions } from './http/server-options.ts';
 import { GATEWAY_VERSION } from './http/version.ts';
 import { createRateLimiting } from './limits/rate-limit.ts';
@@ -70,6 +71,7 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   await app.register(closeWhileDraining, { draining: () => draining });
   installErrorHandling(app);
   installParserErrorHandling(app);
+  installDeferredContinue(app);
 
   const health = { draining: () => draining, tokens: () => tokens.all.map((t) => t.status()), callerKeysReady: () => callers.ready() };
   await app.register(gatewayOpenApi);

@@ -187,6 +187,8 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
       port,
       bodyLimit: parseSize(raw.server.bodyLimit),
       openAiBodyLimit: parseSize(raw.server.openAiBodyLimit),
+      openAiStreamTimeoutMs: raw.server.openAiStreamTimeoutMs,
+      openAiEventLimit: parseSize(raw.server.openAiEventLimit),
       bodyTimeoutMs: raw.server.bodyTimeoutMs,
       headersTimeoutMs: raw.server.headersTimeoutMs,
       shutdownGraceMs: raw.server.shutdownGraceMs,

@@ -1,7 +1,7 @@
 // The one schema of the config file (SPEC.md "Config"). Every object is closed (unknown keys are errors) and
 // carries its defaults, so the validated tree is complete. Units are normalised afterwards (load.ts).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DEFAULT_CONVERSION_LIMITS as CONVERSION, DEFAULT_OPENAI_BODY_LIMIT } from './types.ts';
+import { DEFAULT_CONVERSION_LIMITS as CONVERSION, DEFAULT_OPENAI_BODY_LIMIT, DEFAULT_OPENAI_EVENT_LIMIT, DEFAULT_OPENAI_STREAM_TIMEOUT_MS } from './types.ts';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.ts';
 
 const closed = <T extends Parameters<typeof Type.Object>[0]>(properties: T, defaults: unknown = {}) =>
@@ -71,6 +71,9 @@ export const ConfigSchema = Type.Object(
       port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
       bodyLimit: Type.Union([Size], { default: '64MiB' }),
       openAiBodyLimit: Type.Union([Size], { default: DEFAULT_OPENAI_BODY_LIMIT }),
+      // Streamed OpenAI answers: a total bound (keep-alive comments defeat an idle one) and a bound on one event.
+      openAiStreamTimeoutMs: Type.Integer({ minimum: 1, maximum: 86_400_000, default: DEFAULT_OPENAI_STREAM_TIMEOUT_MS }),
+      openAiEventLimit: Type.Union([Size], { default: DEFAULT_OPENAI_EVENT_LIMIT }),
       bodyTimeoutMs: Type.Integer({ minimum: 1, default: 30_000 }),
       // A caller whose request line and headers have not all arrived by then gets 408 (a header slow-loris).
       headersTimeoutMs: Type.Integer({ minimum: 1, default: 10_000 }),

@@ -82,6 +82,11 @@ export interface GatewayConfig {
     bodyLimit: number;
     /** Body limit of the OpenAI-compatible routes: chat and completion requests are small. */
     openAiBodyLimit: number;
+    /** A streamed (SSE) OpenAI answer is ended with an error event this long after its headers: keep-alive comments
+     * reset the idle bound, so only a total bound ends a stream that never finishes. */
+    openAiStreamTimeoutMs: number;
+    /** Largest SSE event (its lines together) relayed from Wallaroo; a larger one ends the stream with an error event. */
+    openAiEventLimit: number;
     bodyTimeoutMs: number;
     headersTimeoutMs: number;
     shutdownGraceMs: number;
@@ -144,3 +149,7 @@ export const DEFAULT_CONVERSION_LIMITS: Readonly<ConversionLimits> = Object.free
 });
 
 export const DEFAULT_OPENAI_BODY_LIMIT = 1024 * 1024;
+/** 10 minutes: several thousand tokens at a slow model's pace, far past any honest completion. */
+export const DEFAULT_OPENAI_STREAM_TIMEOUT_MS = 600_000;
+/** 1 MiB: an OpenAI chunk carries a few tokens (a few hundred bytes); a whole long answer in one event still fits. */
+export const DEFAULT_OPENAI_EVENT_LIMIT = 1024 * 1024;

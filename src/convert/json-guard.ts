@@ -6,7 +6,10 @@
 // costs a few percent of the parse it protects. Scalars need no count: each takes at least two bytes of input.
 // Keys per object are counted too (colons outside strings): V8 parses an object of 200,000 keys some twenty
 // times slower than as many bytes of numbers (issue 15, F4), and no row or request needs more keys than
-// conversion.maxColumns.
+// conversion.maxColumns. Arrays and objects are also held to a share of the body's size: V8 builds 2,000,000
+// `{}` (6 MB) some forty times slower than as many bytes of numbers, and a converter then walks every row. The
+// densest honest row, `{"a":1},`, is 8 bytes, so that share is one array or object per 8 bytes (plus a floor for
+// small bodies); real Wallaroo data has one per 80 bytes or more.
 import { DEFAULT_CONVERSION_LIMITS } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { ConversionLimits } from './budget.ts';
@@ -14,6 +17,23 @@ import type { ConversionLimits } from './budget.ts';
 export type JsonLimits = Pick<ConversionLimits, 'maxJsonDepth' | 'maxJsonContainers' | 'maxColumns'>;
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Bytes of JSON per array or object allowed: the densest honest row, `{"a":1},`. */
+export const JSON_BYTES_PER_CONTAINER = 8;
+/** Arrays and objects any body may hold whatever its size. */
+export const JSON_CONTAINERS_FLOOR = 64 * 1024;
+
+/** Arrays and objects a JSON text of `length` characters may hold under `maxJsonContainers`. */
+export function containersAllowed(length: number, maxJsonContainers: number): number {
+  return Math.min(maxJsonContainers, JSON_CONTAINERS_FLOOR + Math.floor(length / JSON_BYTES_PER_CONTAINER));
+}
+
+function tooManyContainers(allowed: number, length: number, maxJsonContainers: number): GatewayError {
+  const share = allowed < maxJsonContainers
+    ? `a ${length}-byte body may hold one per ${JSON_BYTES_PER_CONTAINER} bytes, at most conversion.maxJsonContainers = ${maxJsonContainers}`
+    : 'conversion.maxJsonContainers';
+  return new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON holds more than ${allowed} arrays and objects (${share})`);
+}
 
 /** Position of the next `character` at or after `from`, or `past` (one beyond the text) when there is none. */
 function next(text: string, character: string, from: number, past: number): number {
@@ -35,13 +55,15 @@ function closingQuote(text: string, open: number): number {
 
 /**
  * Throws GW_JSON_TOO_DEEP when arrays and objects nest deeper than `maxJsonDepth` (the outermost counted), and
- * GW_BODY_TOO_COMPLEX when there are more than `maxJsonContainers` of them or an object has more than
+ * GW_BODY_TOO_COMPLEX when there are more than `maxJsonContainers` of them (or one per JSON_BYTES_PER_CONTAINER
+ * bytes beyond JSON_CONTAINERS_FLOOR) or an object has more than
  * `maxColumns` keys. Malformed text is left to JSON.parse.
  */
 export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS): void {
   const past = text.length;
   let depth = 0;
   let containers = 0;
+  const allowedContainers = containersAllowed(past, limits.maxJsonContainers);
   const keys = new Int32Array(limits.maxJsonDepth + 2); // keys so far in the object open at each depth
   let openArray = next(text, '[', 0, past);
   let closeArray = next(text, ']', 0, past);
@@ -71,9 +93,7 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
       if (++depth > limits.maxJsonDepth) {
         throw new GatewayError('GW_JSON_TOO_DEEP', `the JSON nests deeper than ${limits.maxJsonDepth} levels (conversion.maxJsonDepth)`);
       }
-      if (++containers > limits.maxJsonContainers) {
-        throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON holds more than ${limits.maxJsonContainers} arrays and objects (conversion.maxJsonContainers)`);
-      }
+      if (++containers > allowedContainers) throw tooManyContainers(allowedContainers, past, limits.maxJsonContainers);
       keys[depth] = 0;
       if (at === openArray) openArray = next(text, '[', at + 1, past);
       else openObject = next(text, '{', at + 1, past);

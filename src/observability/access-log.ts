@@ -3,7 +3,7 @@
 // error. Also creates the request's stats and starts its trace (`request.trace`, see tracing.ts) on arrival.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { toGatewayError } from '../errors.ts';
+import { ERROR_CATALOG, type ErrorCode, toGatewayError } from '../errors.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type {} from '../http/caller.ts'; // request.caller
 import './request-stats.ts';
@@ -130,11 +130,13 @@ export const accessLog = fp(async (app: FastifyInstance, options: AccessLogOptio
       });
     }
     reply.header('x-request-id', request.id);
-    // Fastify's onResponse runs only for answers that finished: a caller that left gets its line here.
+    // Fastify's onResponse runs only for answers that finished: a caller that left gets its line here, and so
+    // does an answer the gateway cut short (Wallaroo's answer failed mid-relay), under its error's status.
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished) return;
       request.stats.error ??= { code: 'GW_CALLER_GONE', message: 'the caller closed the connection' };
-      write(request, reply, CALLER_GONE_STATUS, true);
+      const { code } = request.stats.error;
+      write(request, reply, Object.hasOwn(ERROR_CATALOG, code) ? ERROR_CATALOG[code as ErrorCode].statusCode : CALLER_GONE_STATUS, true);
     });
     done();
   });

@@ -9,7 +9,8 @@ import { upstreamFailure } from './upstream-errors.ts';
 // Sending Wallaroo's answer on to the caller. Small answers (declared up to 64 KiB) are read whole and sent in
 // one write — far cheaper per request than piping (README, Benchmarks); larger ones stream, and a caller that
 // stops reading is cut off after `bodyTimeoutMs` without progress, freeing its slot and Wallaroo's connection.
-// Whatever the gateway holds is reserved from the buffer budget first.
+// Whatever the gateway holds is reserved from the buffer budget first. The whole answer body has a bound of its
+// own (boundAnswerBody): an answer trickling a byte at a time never holds a request, its slot and its buffers forever.
 
 /** Answers up to this size (declared by Content-Length) are read whole before they are sent on. */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
@@ -34,6 +35,23 @@ export async function readAnswer(ctx: CallContext, body: UpstreamAnswer['body'],
   } catch (error) {
     throw upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
   }
+}
+
+/**
+ * Wallaroo's answer body must be complete within `limitMs` of its headers (undici's bodyTimeout only bounds the gap
+ * between chunks). Past it the body is destroyed with GW_UPSTREAM_TIMEOUT: a read in progress fails with it (504
+ * when nothing was sent yet), a relay already started is cut (the caller sees a truncated answer), and the verdict
+ * on the body (judgeAnswer) holds it against Wallaroo.
+ */
+export function boundAnswerBody(ctx: CallContext, body: UpstreamAnswer['body'], limitMs: number): void {
+  if (Buffer.isBuffer(body) || body.readableEnded || body.destroyed) return;
+  const timer = setTimeout(() => {
+    const error = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${ctx.pipeline.name}: Wallaroo's answer was not complete within ${limitMs} ms of its headers`);
+    ctx.stats.error = { code: error.code, message: error.message };
+    body.destroy(error);
+  }, limitMs);
+  timer.unref();
+  body.once('close', () => clearTimeout(timer));
 }
 
 export interface RelayOptions {

@@ -70,6 +70,8 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
     bodyLimit: config.server.openAiBodyLimit,
     conversion: config.conversion,
     bodyIdleTimeoutMs: bodyTimeoutMs,
+    streamTimeoutMs: config.server.openAiStreamTimeoutMs,
+    eventLimit: config.server.openAiEventLimit,
     onUsage: (pipeline, usage) => {
       if (usage.promptTokens !== null) metrics.llmTokens.inc({ pipeline, kind: 'prompt' }, usage.promptTokens);
       if (usage.completionTokens !== null) metrics.llmTokens.inc({ pipeline, kind: 'completion' }, usage.completionTokens);

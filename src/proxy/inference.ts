@@ -5,17 +5,19 @@ import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
+import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { Verdict } from '../limits/breaker.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { assertFinalStatus, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
+import { assertFinalStatus, boundAnswerBody, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
 import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
 import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
 import type { UpstreamAnswer, UpstreamBody, UpstreamClient } from './upstream.ts';
+import { upstreamFailure } from './upstream-errors.ts';
 
 // The inference route, in request order: negotiate (415/406 at once), the admission gate's breaker check, the
 // body (streamed untouched when nothing needs converting, else read under limits and budgets and converted),
@@ -46,11 +48,24 @@ export function verdictOnError(error: unknown): Verdict {
   return error.code === 'GW_UPSTREAM_TIMEOUT' || error.code === 'GW_UPSTREAM_UNREACHABLE' || error.code === 'GW_UPSTREAM_BAD_RESPONSE' ? 'unhealthy' : 'neutral';
 }
 
-/** Reads Wallaroo's error answers whole and judges the call; a success is judged healthy. */
+/**
+ * A success is judged when its body has been read: healthy at its end, by its failure otherwise (an answer cut or
+ * never finished is Wallaroo's failure; a caller leaving is nobody's: the slot's release judges it neutral).
+ */
+function judgeWhenRead(ctx: CallContext, slot: PipelineSlot, body: UpstreamAnswer['body']): void {
+  if (Buffer.isBuffer(body) || body.readableEnded) {
+    slot.judge('healthy');
+    return;
+  }
+  body.once('end', () => slot.judge('healthy'));
+  body.once('error', (error: unknown) => slot.judge(verdictOnError(upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs))));
+}
+
+/** Reads Wallaroo's error answers whole and judges the call; a success is judged when its body has been read. */
 export async function judgeAnswer(ctx: CallContext, slot: PipelineSlot, response: UpstreamAnswer): Promise<UpstreamAnswer> {
   assertFinalStatus(ctx, response.statusCode);
   if (response.statusCode < 400) {
-    slot.judge('healthy');
+    judgeWhenRead(ctx, slot, response.body);
     return response;
   }
   const declared = declaredLength(firstHeader(response.headers['content-length']));
@@ -89,6 +104,7 @@ export class InferenceRoute {
     assertWithinLimit(declared, deps.bodyLimit);
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
+    inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
     const limits: BodyLimits = { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation };
 
     let body: UpstreamBody;
@@ -114,6 +130,7 @@ export class InferenceRoute {
     // Pipelines without batching pay no extra await here.
     const batcher = deps.batcherFor(pipeline);
     const response = (batcher && (await this.viaBatch(batcher, ctx, request, plan, body, query))) ?? (await this.callAlone(ctx, request, reply, gate, plan, body, query));
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {

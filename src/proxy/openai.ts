@@ -4,23 +4,28 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversionLimits } from '../config/types.ts';
 import { parseJson } from '../convert/json-guard.ts';
 import { GatewayError } from '../errors.ts';
+import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
 import type { AdmissionGate } from '../limits/admission.ts';
 import type { PipelineConfig } from '../config/types.ts';
-import { guardStalledCaller, relayAnswer } from './answer.ts';
+import { boundAnswerBody, guardStalledCaller, relayAnswer } from './answer.ts';
 import { assertWithinLimit, readBody } from './body.ts';
 import type { RequestContext } from './context.ts';
 import { callWithSlot } from './inference.ts';
 import { callerResponseHeaders } from './headers.ts';
+import { EVENT_TOO_LARGE, SseEventBound, withoutNul } from './sse-guard.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
 // OpenAI-compatible passthrough: `<inference URL>/openai/v1/{completions,chat/completions}` with the same
 // lifecycle, admission, token policy and discovery as inference. With `"stream": true` Wallaroo answers
-// Server-Sent Events, relayed byte for byte as they arrive: a keepalive comment goes out first so load balancers
+// Server-Sent Events, relayed event by event as they arrive: a keepalive comment goes out first so load balancers
 // see bytes before the first token, `X-Accel-Buffering: no` stops proxies from buffering, the idle timeout
-// applies between events, and a failure mid-stream ends the stream with a coded `event: error`. Usage is read
-// with a real SSE parser (CRLF, multi-line data) and only sane numbers reach the metrics.
+// applies between chunks and a total bound to the whole stream (keep-alive comments reset the idle one), and
+// a failure mid-stream ends the stream with a coded `event: error`. Only whole events are passed on (at most
+// `openAiEventLimit` bytes of an unfinished one are held), so a cut stream never delivers half an event and the
+// gateway's keepalive never lands inside one; NUL bytes are dropped (sse-guard.ts). Usage is read with a real SSE
+// parser (CRLF, multi-line data) and only sane numbers reach the metrics.
 
 export type OpenAiEndpoint = 'completions' | 'chat/completions';
 
@@ -66,6 +71,10 @@ export interface OpenAiDeps {
   /** Budgets on parsing the body (conversion.* in the config). */
   conversion: ConversionLimits;
   bodyIdleTimeoutMs: number;
+  /** A streamed answer is ended with an error event this long after its headers (server.openAiStreamTimeoutMs). */
+  streamTimeoutMs: number;
+  /** Largest SSE event relayed (server.openAiEventLimit). */
+  eventLimit: number;
   onUsage(pipeline: string, usage: Usage): void;
   onFirstByte(pipeline: string, seconds: number): void;
 }
@@ -83,6 +92,7 @@ export class OpenAiRoute {
     assertWithinLimit(declared, deps.bodyLimit);
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
+    inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
     const body = await readBody(request.raw, { limit: deps.bodyLimit, idleTimeoutMs: deps.bodyIdleTimeoutMs, bounds: ctx, reservation: ctx.reservation }, declared);
     stats.bytesIn = body.length;
     const parsed = parseJson(body, deps.conversion); // depth, containers and keys checked before JSON.parse
@@ -106,6 +116,7 @@ export class OpenAiRoute {
       const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
       return this.relayEvents(ctx, response.body, reply, headers, response.statusCode);
     }
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
     return relayAnswer(ctx, reply, request.id, response, {
       bodyTimeoutMs: deps.bodyIdleTimeoutMs,
       onWholeAnswer: (answer) => this.recordUsage(pipeline.name, parseUsage(answer.toString('utf8'))),
@@ -152,11 +163,29 @@ export class OpenAiRoute {
       if (finished) return;
       finished = true;
       clearInterval(keepalive);
+      clearTimeout(streamLimit);
       stats.bytesOut = bytes;
       this.recordUsage(pipeline.name, usage);
       out.end();
     };
-    upstream.on('data', (chunk: Buffer) => {
+    /** Ends the stream with a coded error event; Wallaroo's answer is dropped (with `cause`: held against it). */
+    const failStream = (reason: GatewayError, cause?: GatewayError) => {
+      if (finished) return;
+      stats.error = { code: reason.code, message: reason.message };
+      // Only whole events were passed on, so the error is an event of its own (an unfinished one is dropped).
+      write(`event: error\ndata: ${JSON.stringify(reason.toBody())}\n\n`);
+      finish();
+      upstream.destroy(cause);
+    };
+    const { streamTimeoutMs } = this.deps;
+    const streamLimit = setTimeout(() => {
+      failStream(new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: the stream was still open after ${streamTimeoutMs} ms (server.openAiStreamTimeoutMs)`));
+    }, streamTimeoutMs);
+    streamLimit.unref();
+    const events = new SseEventBound(this.deps.eventLimit);
+    let unfinished: Buffer[] = [];
+    upstream.on('data', (received: Buffer) => {
+      if (finished) return;
       if (firstByte) {
         firstByte = false;
         stats.firstByteMs = reply.elapsedTime;
@@ -166,30 +195,44 @@ export class OpenAiRoute {
           // never fatal: see recordUsage
         }
       }
-      bytes += chunk.length;
+      const chunk = withoutNul(received);
+      const end = events.feed(chunk);
+      if (end === EVENT_TOO_LARGE) {
+        const reason = new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${pipeline.name}: an event in Wallaroo's stream exceeds ${events.limit} bytes (server.openAiEventLimit)`);
+        failStream(reason, reason);
+        return;
+      }
+      if (end < 0) {
+        unfinished.push(chunk);
+        return;
+      }
+      const whole = unfinished.length === 0 ? chunk.subarray(0, end) : Buffer.concat([...unfinished, chunk.subarray(0, end)]);
+      unfinished = end < chunk.length ? [chunk.subarray(end)] : [];
+      bytes += whole.length;
       if (scanned < USAGE_SCAN_LIMIT) {
-        scanned += chunk.length;
+        scanned += whole.length;
         try {
-          parser.feed(decoder.decode(chunk, { stream: true }));
+          parser.feed(decoder.decode(whole, { stream: true }));
         } catch {
           scanned = USAGE_SCAN_LIMIT; // a stream the parser cannot follow: stop looking, keep relaying
         }
       }
-      if (!write(chunk)) {
+      if (!write(whole)) {
         upstream.pause(); // the caller reads slowly: hold Wallaroo back rather than buffer
         out.once('drain', () => upstream.resume());
       }
     });
-    upstream.once('end', finish);
-    upstream.once('error', (error: Error) => {
-      if (finished) return;
-      // Headers are long gone: end the stream with a coded error event instead of a silent cut.
-      const reason = (error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
-        ? new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: nothing from Wallaroo for ${pipeline.timeoutMs} ms`)
-        : upstreamFailure(error, pipeline.name, pipeline.timeoutMs);
-      // The blank lines first end whatever event Wallaroo left unfinished, so the error is an event of its own.
-      write(`\n\nevent: error\ndata: ${JSON.stringify(reason.toBody())}\n\n`);
+    upstream.once('end', () => {
+      // What follows the last blank line is passed on as it came (a client drops an unfinished event anyway).
+      for (const rest of unfinished) bytes += rest.length;
+      if (unfinished.length > 0 && !finished) write(Buffer.concat(unfinished));
       finish();
+    });
+    upstream.once('error', (error: Error) => {
+      // Headers are long gone: end the stream with a coded error event instead of a silent cut.
+      failStream((error as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+        ? new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${pipeline.name}: nothing from Wallaroo for ${pipeline.timeoutMs} ms`)
+        : upstreamFailure(error, pipeline.name, pipeline.timeoutMs));
     });
     // The caller hung up: stop reading from Wallaroo (which closes that connection too).
     reply.raw.once('close', () => {

@@ -131,7 +131,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
     }
 
     scope.post('/pipelines/:name/infer', {
-      config: { route: 'infer' },
+      config: { route: 'infer', invitesBody: true },
       schema: {
         summary: 'Inference on a configured pipeline (pandas-records JSON or Arrow IPC; see GET /pipelines/{name}/openapi.yaml)',
         tags: ['inference'],
@@ -142,7 +142,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
 
     for (const endpoint of ['completions', 'chat/completions'] as OpenAiEndpoint[]) {
       scope.post(`/pipelines/:name/openai/v1/${endpoint}`, {
-        config: { route: 'openai' },
+        config: { route: 'openai', invitesBody: true },
         schema: {
           summary: `OpenAI-compatible ${endpoint} on a pipeline with an OpenAI-compatible model ("stream": true relays Server-Sent Events)`,
           tags: ['openai'],

@@ -24,7 +24,7 @@ function problems(tree: unknown, env: Record<string, string> = {}): Array<{ path
 test('a minimal config gets every default from the spec', () => {
   const config = parseConfig(minimal(), {});
   assert.deepEqual(config.server, {
-    host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, bodyTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024,
+    host: '0.0.0.0', port: 8080, bodyLimit: 64 * 1024 * 1024, openAiBodyLimit: 1024 * 1024, openAiStreamTimeoutMs: 600_000, openAiEventLimit: 1024 * 1024, bodyTimeoutMs: 30_000, headersTimeoutMs: 10_000, shutdownGraceMs: 25_000, drainDelayMs: 5_000, bufferBudget: 256 * 1024 * 1024,
     maxEventLoopDelayMs: 1_000, trustProxy: [], tls: null,
   });
   assert.deepEqual(config.conversion, {

@@ -1,0 +1,33 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+
+// `Expect: 100-continue`: Node answers 100 Continue as soon as the headers are in, inviting a body the route may
+// then refuse (413 for a declared length over the limit, 401, 429, 503). Here nothing is invited until the route
+// wants the body: routes marked `invitesBody` call inviteBody() after their own checks, every other route gets it
+// before its body is parsed. A refusal sent without the 100 closes the connection (Node's rule), so an unread
+// body is never parsed as the next request.
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler calls inviteBody() itself, once it has checked what it can before reading the body. */
+    invitesBody?: boolean;
+  }
+}
+
+const invited = new WeakSet<ServerResponse>();
+
+/** Sends 100 Continue when the caller waits for it (once). */
+export function inviteBody(request: IncomingMessage, response: ServerResponse): void {
+  if (invited.has(response) || !/100-continue/i.test(request.headers.expect ?? '') || response.headersSent) return;
+  invited.add(response);
+  response.writeContinue();
+}
+
+export function installDeferredContinue(app: FastifyInstance): void {
+  // With a listener, Node leaves the 100 to the application and emits the request as usual.
+  app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => app.server.emit('request', request, response));
+  app.addHook('preParsing', (request, reply, payload, done) => {
+    if (request.routeOptions.config?.invitesBody !== true) inviteBody(request.raw, reply.raw);
+    done(null, payload);
+  });
+}
