@@ -18,7 +18,8 @@ const invited = new WeakSet<ServerResponse>();
 
 /** Sends 100 Continue when the caller waits for it (once). */
 export function inviteBody(request: IncomingMessage, response: ServerResponse): void {
-  if (invited.has(response) || !/100-continue/i.test(request.headers.expect ?? '') || response.headersSent) return;
+  const { expect } = request.headers;
+  if (expect === undefined || !/100-continue/i.test(expect) || invited.has(response) || response.headersSent) return;
   invited.add(response);
   response.writeContinue();
 }
