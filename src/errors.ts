@@ -40,6 +40,7 @@ export const ERROR_CATALOG = {
   GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },
   GW_UPSTREAM_BAD_RESPONSE: { statusCode: 502, summary: 'Wallaroo answered something the gateway could not read or convert.' },
   GW_UPSTREAM_TIMEOUT: { statusCode: 504, summary: 'Wallaroo did not answer within the pipeline timeout.' },
+  GW_CALLER_TOO_SLOW: { statusCode: 408, summary: "The caller read its answer so slowly that the answer was not relayed within the pipeline's timeoutMs of Wallaroo's headers; the relay was cut (seen only in logs and metrics); not held against Wallaroo." },
   GW_CALLER_GONE: { statusCode: 499, summary: 'The caller closed the connection before its answer (nothing is sent; seen only in logs and metrics, as nginx counts it).' },
   GW_DEADLINE_EXCEEDED: { statusCode: 504, summary: "The request's timeoutMs passed inside the gateway (converting the body, waiting for a slot or a retry), before it was sent to Wallaroo; not held against Wallaroo." },
   GW_DISCOVERY_TIMEOUT: { statusCode: 504, summary: "The MLOps API did not resolve the pipeline's inference URL within the pipeline timeout." },

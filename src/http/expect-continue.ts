@@ -19,7 +19,8 @@ const invited = new WeakSet<ServerResponse>();
 /** Sends 100 Continue when the caller waits for it (once). */
 export function inviteBody(request: IncomingMessage, response: ServerResponse): void {
   const { expect } = request.headers;
-  if (expect === undefined || !/100-continue/i.test(expect) || invited.has(response) || response.headersSent) return;
+  // An HTTP/1.0 client cannot take a 100 (RFC 9110 10.1.1: the expectation is ignored).
+  if (expect === undefined || request.httpVersion === '1.0' || !/100-continue/i.test(expect) || invited.has(response) || response.headersSent) return;
   invited.add(response);
   response.writeContinue();
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
@@ -39,14 +40,18 @@ export async function readAnswer(ctx: CallContext, body: UpstreamAnswer['body'],
 
 /**
  * Wallaroo's answer body must be complete within `limitMs` of its headers (undici's bodyTimeout only bounds the gap
- * between chunks). Past it the body is destroyed with GW_UPSTREAM_TIMEOUT: a read in progress fails with it (504
- * when nothing was sent yet), a relay already started is cut (the caller sees a truncated answer), and the verdict
- * on the body (judgeAnswer) holds it against Wallaroo.
+ * between chunks). Past it the body is destroyed: a read in progress fails (504 when nothing was sent yet), a relay
+ * already started is cut (the caller sees a truncated answer). Whose failure it is depends on who set the pace:
+ * when the relay is waiting for the caller to read (`caller` is not draining, or bytes from Wallaroo sit unread),
+ * it is the caller's GW_CALLER_TOO_SLOW, judged neutral; otherwise Wallaroo's GW_UPSTREAM_TIMEOUT, held against it.
  */
-export function boundAnswerBody(ctx: CallContext, body: UpstreamAnswer['body'], limitMs: number): void {
+export function boundAnswerBody(ctx: CallContext, body: UpstreamAnswer['body'], limitMs: number, caller?: ServerResponse): void {
   if (Buffer.isBuffer(body) || body.readableEnded || body.destroyed) return;
   const timer = setTimeout(() => {
-    const error = new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${ctx.pipeline.name}: Wallaroo's answer was not complete within ${limitMs} ms of its headers`);
+    const callerBehind = caller !== undefined && (caller.writableNeedDrain || body.readableFlowing === false || body.readableLength > 0);
+    const error = callerBehind
+      ? new GatewayError('GW_CALLER_TOO_SLOW', `the caller did not read its answer within ${limitMs} ms of Wallaroo's headers`)
+      : new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${ctx.pipeline.name}: Wallaroo's answer was not complete within ${limitMs} ms of its headers`);
     ctx.stats.error = { code: error.code, message: error.message };
     body.destroy(error);
   }, limitMs);
@@ -86,6 +91,14 @@ export async function relayAnswer(ctx: RequestContext, reply: FastifyReply, requ
       if (source === body) options.onStreamedAnswer!(body, contentType);
     });
   }
+  // Wallaroo's answer failing mid-relay (a broken chunk, a reset) cuts the caller's answer: the log line and the
+  // metrics name Wallaroo's failure, not the caller leaving.
+  body.once('error', (error: unknown) => {
+    const { code, name } = (error ?? {}) as { code?: string; name?: string };
+    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError') return; // ended from this side
+    const failure = upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
+    ctx.stats.error ??= { code: failure.code, message: failure.message };
+  });
   guardStalledCaller(reply, options.bodyTimeoutMs);
   return reply.code(statusCode).headers(headers).send(body);
 }

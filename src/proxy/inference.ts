@@ -130,7 +130,7 @@ export class InferenceRoute {
     // Pipelines without batching pay no extra await here.
     const batcher = deps.batcherFor(pipeline);
     const response = (batcher && (await this.viaBatch(batcher, ctx, request, plan, body, query))) ?? (await this.callAlone(ctx, request, reply, gate, plan, body, query));
-    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs, reply.raw);
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {

@@ -116,7 +116,7 @@ export class OpenAiRoute {
       const headers = callerResponseHeaders(response.headers, { requestId: request.id, upstreamStatus: response.statusCode });
       return this.relayEvents(ctx, response.body, reply, headers, response.statusCode);
     }
-    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs, reply.raw);
     return relayAnswer(ctx, reply, request.id, response, {
       bodyTimeoutMs: deps.bodyIdleTimeoutMs,
       onWholeAnswer: (answer) => this.recordUsage(pipeline.name, parseUsage(answer.toString('utf8'))),
