@@ -234,10 +234,12 @@ function judge(hostile: HostileCase, outcome: Outcome): string | null {
     if (outcome.status !== 200) return `a stream with status ${outcome.status}`;
     if (!outcome.body.subarray(0, KEEPALIVE.length).equals(KEEPALIVE)) return 'the stream does not start with the keepalive comment';
     const relayed = outcome.body.subarray(KEEPALIVE.length);
-    if (relayed.equals(hostile.body)) return null;
-    // Cut by Wallaroo: the bytes so far, then a coded error event.
+    // Faithful means Wallaroo's bytes with NUL bytes dropped (the SSE guard's one change to what passes).
+    const upstream = Buffer.from(hostile.body.filter((byte) => byte !== 0));
+    if (relayed.equals(upstream)) return null;
+    // Cut by Wallaroo: the bytes so far (whole events), then a coded error event.
     const errorAt = relayed.lastIndexOf('event: error\ndata: ');
-    if (errorAt < 0 || !hostile.body.subarray(0, errorAt).equals(relayed.subarray(0, errorAt))) return 'the stream is not the upstream bytes (plus a coded error event)';
+    if (errorAt < 0 || !upstream.subarray(0, errorAt).equals(relayed.subarray(0, errorAt))) return 'the stream is not the upstream bytes (plus a coded error event)';
     const data = relayed.subarray(errorAt + 'event: error\ndata: '.length).toString('utf8').trim();
     const event = parseCoded(data) as { statusCode?: number } | null;
     return event ? codedProblem(event.statusCode ?? 0, event) : `an error event without a coded body: ${data}`;
