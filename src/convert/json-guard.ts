@@ -10,6 +10,10 @@
 // `{}` (6 MB) some forty times slower than as many bytes of numbers, and a converter then walks every row. The
 // densest honest row, `{"a":1},`, is 8 bytes, so that share is one array or object per 8 bytes (plus a floor for
 // small bodies); real Wallaroo data has one per 80 bytes or more.
+// Bodies bound for conversion also have their distinct key names counted: every name becomes a column (nested
+// fields count), V8 gives each new name a new object shape (3.9M rows of one unique key each, 50 MB, blocked the loop
+// 19 s and took 1.1 GB before the column check after JSON.parse refused them), so more than conversion.maxColumns
+// names is refused here, never stricter than that later check. OpenAI bodies are not converted and not counted.
 import { DEFAULT_CONVERSION_LIMITS } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import type { ConversionLimits } from './budget.ts';
@@ -56,11 +60,14 @@ function closingQuote(text: string, open: number): number {
 /**
  * Throws GW_JSON_TOO_DEEP when arrays and objects nest deeper than `maxJsonDepth` (the outermost counted), and
  * GW_BODY_TOO_COMPLEX when there are more than `maxJsonContainers` of them (or one per JSON_BYTES_PER_CONTAINER
- * bytes beyond JSON_CONTAINERS_FLOOR) or an object has more than
- * `maxColumns` keys. Malformed text is left to JSON.parse.
+ * bytes beyond JSON_CONTAINERS_FLOOR), an object has more than `maxColumns` keys, or (`countDistinctKeys`) the
+ * text names more than `maxColumns` distinct keys. Malformed text is left to JSON.parse.
  */
-export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS): void {
+export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS, countDistinctKeys = false): void {
   const past = text.length;
+  const names = countDistinctKeys ? new Set<string>() : null;
+  let stringStart = -1; // the last string's quotes: a colon right after it makes it a key
+  let stringEnd = -1;
   let depth = 0;
   let containers = 0;
   const allowedContainers = containersAllowed(past, limits.maxJsonContainers);
@@ -77,6 +84,8 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
     if (at === quote) {
       const end = closingQuote(text, at);
       if (end < 0) return; // unterminated: JSON.parse reports it
+      stringStart = at;
+      stringEnd = end;
       // Brackets and colons inside the string are text, not structure.
       if (openArray < end) openArray = next(text, '[', end, past);
       if (closeArray < end) closeArray = next(text, ']', end, past);
@@ -87,6 +96,12 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
     } else if (at === colon) {
       if (depth > 0 && ++keys[depth]! > limits.maxColumns) {
         throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON has an object of more than ${limits.maxColumns} keys (conversion.maxColumns)`);
+      }
+      if (names && stringEnd > stringStart && names.size <= limits.maxColumns) {
+        names.add(text.slice(stringStart + 1, stringEnd));
+        if (names.size > limits.maxColumns) {
+          throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON names more than ${limits.maxColumns} distinct keys (conversion.maxColumns; nested fields count)`);
+        }
       }
       colon = next(text, ':', at + 1, past);
     } else if (at === openArray || at === openObject) {
@@ -105,11 +120,14 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
   }
 }
 
-/** UTF-8 bytes (or text) -> the parsed value, after checkJsonShape; invalid JSON is GW_INVALID_JSON. */
-export function parseJson(body: string | Uint8Array, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS): unknown {
+/**
+ * UTF-8 bytes (or text) -> the parsed value, after checkJsonShape (distinct keys counted when `forConversion`);
+ * invalid JSON is GW_INVALID_JSON.
+ */
+export function parseJson(body: string | Uint8Array, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS, forConversion = false): unknown {
   const text = typeof body === 'string' ? body : decoder.decode(body);
   if (text.trim() === '') throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
-  checkJsonShape(text, limits);
+  checkJsonShape(text, limits, forConversion);
   try {
     return JSON.parse(text);
   } catch (error) {

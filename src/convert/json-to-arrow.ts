@@ -21,7 +21,7 @@ export type Row = Record<string, unknown>;
 
 /** pandas-records rows from a body: shape-checked, parsed, every row an object. */
 export function parseRecords(body: string | Uint8Array, limits: Readonly<ConversionLimits> = DEFAULT_CONVERSION_LIMITS): Row[] {
-  const parsed = parseJson(body, limits);
+  const parsed = parseJson(body, limits, true); // keys become columns: counted before the parse
   if (!Array.isArray(parsed)) {
     throw new GatewayError('GW_INVALID_JSON', 'expected pandas-records JSON: an array of row objects, e.g. [{"tensor":[1,2]}]');
   }
