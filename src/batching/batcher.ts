@@ -11,6 +11,8 @@
 // per member: a refusal that may be one member's fault (400, 413, 422, a 500 blaming the input) and an answer
 // whose row count is not the input's are followed by one call per member, so only the bad request hears about
 // its rows; any other failure reaches each member as its own coded error (or Wallaroo's answer, as it would alone).
+// Over 300 lines on purpose: submit, claim, seal, leave, send and the per-member fallback are one state machine
+// over the pending batch's private state; a split would have to expose that state to another module.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Table } from 'apache-arrow';
