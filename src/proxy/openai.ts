@@ -198,6 +198,12 @@ export class OpenAiRoute {
       const chunk = withoutNul(received);
       const end = events.feed(chunk);
       if (end === EVENT_TOO_LARGE) {
+        // The events that ended before the oversized one are whole: they go out ahead of the error event.
+        if (events.endBeforeOverflow >= 0) {
+          const whole = Buffer.concat([...unfinished, chunk.subarray(0, events.endBeforeOverflow)]);
+          bytes += whole.length;
+          write(whole);
+        }
         const reason = new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${pipeline.name}: an event in Wallaroo's stream exceeds ${events.limit} bytes (server.openAiEventLimit)`);
         failStream(reason, reason);
         return;

@@ -28,6 +28,8 @@ export class SseEventBound {
   private eventBytes = 0;
   private lineEmpty = true;
   private afterCr = false;
+  /** After EVENT_TOO_LARGE: the offset just past the last event that ended in that chunk before it (-1: none). */
+  endBeforeOverflow = -1;
 
   constructor(readonly limit: number) {}
 
@@ -49,7 +51,10 @@ export class SseEventBound {
         continue;
       }
       this.lineEmpty = byte === LF || byte === CR;
-      if (++eventBytes > this.limit) return EVENT_TOO_LARGE;
+      if (++eventBytes > this.limit) {
+        this.endBeforeOverflow = lastEnd;
+        return EVENT_TOO_LARGE;
+      }
     }
     this.eventBytes = eventBytes;
     return lastEnd;

@@ -70,3 +70,17 @@ test('a 5 MiB event line is cut at server.openAiEventLimit: the stream ends with
   await waitFor(() => wallaroo.state.closed, "Wallaroo's stream to be closed");
   assert.ok(wallaroo.state.written < 5 * MIB, `the gateway stopped reading the line early (${wallaroo.state.written} bytes written)`);
 });
+
+test('whole events ahead of an oversized one in the same chunk are still relayed before the error event', async (t) => {
+  const simulator = await useSimulator(t);
+  // One write: a complete event, then the start of an event already past the limit.
+  const wallaroo = await streamingWallaroo(t, (response) => {
+    response.write(`data: {"id":"c1","choices":[]}\n\ndata: ${'x'.repeat(4096)}`);
+  });
+  const limited = await startGateway(t, { ...standInConfig(simulator, wallaroo.port, { name: 'llm' }), server: { host: '127.0.0.1', port: 0, openAiEventLimit: 1024 } });
+
+  const { status, events } = await readEvents(`${limited.url}/pipelines/llm/openai/v1/chat/completions`, chat);
+  assert.equal(status, 200);
+  assert.deepEqual(events.map((e) => e.event ?? e.comment ?? e.data), ['keepalive', '{"id":"c1","choices":[]}', 'error']);
+  assert.equal(JSON.parse(events[2]!.data!).code, 'GW_UPSTREAM_BAD_RESPONSE');
+});
