@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { DEFAULT_CLIENT_SECRET, DEFAULT_ENGINE_COST, DEFAULT_USER, type Simulator, startSimulator } from '../src/simulator/server.ts';
 import { freePort } from '../test/helpers/ports.ts';
-import { waitReady } from './proxy.ts';
+import { stop, waitReady } from './proxy.ts';
 
 /**
  * Micro-batching (README, "Micro-batching"): closed-loop callers each sending one ccfraud row (Wallaroo's tutorial
@@ -98,15 +98,6 @@ async function startGateway(simulator: Simulator, work: string, name: string, ba
   const child = spawn(process.execPath, ['dist/main.js', 'serve', '--config', config], { cwd: ROOT, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'] });
   await waitReady(`http://127.0.0.1:${port}/readyz`);
   return { child, url: `http://127.0.0.1:${port}/pipelines/ccfraud/infer` };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function serviceToken(simulator: Simulator): Promise<string> {
