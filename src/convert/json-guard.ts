@@ -97,7 +97,7 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
       if (depth > 0 && ++keys[depth]! > limits.maxColumns) {
         throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON has an object of more than ${limits.maxColumns} keys (conversion.maxColumns)`);
       }
-      if (names && stringEnd > stringStart && names.size <= limits.maxColumns) {
+      if (names && stringEnd > stringStart) {
         names.add(text.slice(stringStart + 1, stringEnd));
         if (names.size > limits.maxColumns) {
           throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON names more than ${limits.maxColumns} distinct keys (conversion.maxColumns; nested fields count)`);

@@ -184,6 +184,9 @@ export class OpenAiRoute {
     streamLimit.unref();
     const events = new SseEventBound(this.deps.eventLimit);
     let unfinished: Buffer[] = [];
+    /** The held start of an event plus `chunk` up to `end`: whole events only. */
+    const wholeEvents = (chunk: Buffer, end: number): Buffer =>
+      unfinished.length === 0 ? chunk.subarray(0, end) : Buffer.concat([...unfinished, chunk.subarray(0, end)]);
     upstream.on('data', (received: Buffer) => {
       if (finished) return;
       if (firstByte) {
@@ -200,7 +203,7 @@ export class OpenAiRoute {
       if (end === EVENT_TOO_LARGE) {
         // The events that ended before the oversized one are whole: they go out ahead of the error event.
         if (events.endBeforeOverflow >= 0) {
-          const whole = Buffer.concat([...unfinished, chunk.subarray(0, events.endBeforeOverflow)]);
+          const whole = wholeEvents(chunk, events.endBeforeOverflow);
           bytes += whole.length;
           write(whole);
         }
@@ -212,7 +215,7 @@ export class OpenAiRoute {
         unfinished.push(chunk);
         return;
       }
-      const whole = unfinished.length === 0 ? chunk.subarray(0, end) : Buffer.concat([...unfinished, chunk.subarray(0, end)]);
+      const whole = wholeEvents(chunk, end);
       unfinished = end < chunk.length ? [chunk.subarray(end)] : [];
       bytes += whole.length;
       if (scanned < USAGE_SCAN_LIMIT) {
