@@ -91,14 +91,6 @@ export async function relayAnswer(ctx: RequestContext, reply: FastifyReply, requ
       if (source === body) options.onStreamedAnswer!(body, contentType);
     });
   }
-  // Wallaroo's answer failing mid-relay (a broken chunk, a reset) cuts the caller's answer: the log line and the
-  // metrics name Wallaroo's failure, not the caller leaving.
-  body.once('error', (error: unknown) => {
-    const { code, name } = (error ?? {}) as { code?: string; name?: string };
-    if (code === 'ERR_STREAM_PREMATURE_CLOSE' || name === 'AbortError') return; // ended from this side
-    const failure = upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
-    ctx.stats.error ??= { code: failure.code, message: failure.message };
-  });
   guardStalledCaller(reply, options.bodyTimeoutMs);
   return reply.code(statusCode).headers(headers).send(body);
 }

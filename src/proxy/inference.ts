@@ -50,7 +50,8 @@ export function verdictOnError(error: unknown): Verdict {
 
 /**
  * A success is judged when its body has been read: healthy at its end, by its failure otherwise (an answer cut or
- * never finished is Wallaroo's failure; a caller leaving is nobody's: the slot's release judges it neutral).
+ * never finished is Wallaroo's failure; a caller leaving is nobody's: the slot's release judges it neutral), and
+ * that failure is the request's.
  */
 function judgeWhenRead(ctx: CallContext, slot: PipelineSlot, body: UpstreamAnswer['body']): void {
   if (Buffer.isBuffer(body) || body.readableEnded) {
@@ -58,7 +59,14 @@ function judgeWhenRead(ctx: CallContext, slot: PipelineSlot, body: UpstreamAnswe
     return;
   }
   body.once('end', () => slot.judge('healthy'));
-  body.once('error', (error: unknown) => slot.judge(verdictOnError(upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs))));
+  body.once('error', (error: unknown) => {
+    const failure = upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
+    slot.judge(verdictOnError(failure));
+    // Failing mid-relay (a broken chunk, a reset) cuts the caller's answer: the log line and the metrics name
+    // Wallaroo's failure, not the caller leaving. (An answer read whole fails the request, logged as that error.)
+    const { code, name } = (error ?? {}) as { code?: string; name?: string };
+    if (code !== 'ERR_STREAM_PREMATURE_CLOSE' && name !== 'AbortError') ctx.stats.error ??= { code: failure.code, message: failure.message };
+  });
 }
 
 /** Reads Wallaroo's error answers whole and judges the call; a success is judged when its body has been read. */
