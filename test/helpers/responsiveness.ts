@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { call } from './http.ts';
+import { STATUS_CODES } from 'node:http';
+import { type Answer, call } from './http.ts';
 
 /**
  * The principle of issue 15, measured: while a hostile request is handled, the gateway (in this process) must
@@ -91,4 +92,18 @@ export function assertStayedResponsive(watched: Watched<unknown>, bodyBytes: num
   assert.ok(watched.rssGrowth <= MEMORY_RATIO * bodyLimit, `memory grew ${(watched.rssGrowth / 2 ** 20).toFixed(0)} MiB, more than ${MEMORY_RATIO} x the ${(bodyLimit / 2 ** 20).toFixed(0)} MiB body limit`);
   assert.ok(watched.health.length > 0, '/healthz was polled');
   assert.deepEqual(new Set(watched.health), new Set([200]), '/healthz kept answering 200');
+}
+
+/** How a hostile request must be refused: the contract's error body, whose `error` is the status's own text. */
+export interface Refusal {
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+/** Asserts a watched hostile request got exactly `refusal`, with the gateway holding to the principle meanwhile. */
+export function assertRefusedResponsively(watched: Watched<Answer>, refusal: Refusal, bodyBytes: number, bodyLimit: number): void {
+  assert.equal(watched.value.status, refusal.statusCode, watched.value.text);
+  assert.deepEqual(watched.value.json(), { ...refusal, error: STATUS_CODES[refusal.statusCode] });
+  assertStayedResponsive(watched, bodyBytes, bodyLimit);
 }

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { STATUS_CODES } from 'node:http';
 import { test } from 'node:test';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { infer } from '../helpers/http.ts';
 import { manyKeysJson } from '../helpers/hostile-bodies.ts';
-import { assertStayedResponsive, watchGateway } from '../helpers/responsiveness.ts';
+import { assertRefusedResponsively, watchGateway } from '../helpers/responsiveness.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 // Issue 15, F4: a 2.3 MB JSON row with 200,000 keys stalled the loop for 63 s on its way to Arrow. V8 alone
@@ -21,14 +20,7 @@ test('a JSON row of 200,000 keys bound for Arrow is refused with 413 before it i
   assert.ok(body.length > 2_250_000 && body.length < 2_350_000, `${body.length} bytes`);
 
   const watched = await watchGateway(gw.url, () => infer(gw.url, 'summary', body));
-  assert.equal(watched.value.status, 413, watched.value.text);
-  assert.deepEqual(watched.value.json(), {
-    statusCode: 413,
-    code: 'GW_BODY_TOO_COMPLEX',
-    error: STATUS_CODES[413],
-    message: 'the JSON has an object of more than 1000 keys (conversion.maxColumns)',
-  });
-  assertStayedResponsive(watched, body.length, bodyLimit);
+  assertRefusedResponsively(watched, { statusCode: 413, code: 'GW_BODY_TOO_COMPLEX', message: 'the JSON has an object of more than 1000 keys (conversion.maxColumns)' }, body.length, bodyLimit);
   assert.equal(simulator.control.counts.inference, 0, 'nothing reached Wallaroo');
 
   // At the cap a row converts; columns across rows and fields of nested objects count together.

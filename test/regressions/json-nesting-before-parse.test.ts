@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { call, infer } from '../helpers/http.ts';
-import { assertStayedResponsive, watchGateway } from '../helpers/responsiveness.ts';
+import { assertRefusedResponsively, watchGateway } from '../helpers/responsiveness.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 // Issue 15, F2: `[[[...]]]` was parsed whole before its depth was looked at: 60 MB took 2.9 GB and 14 s. Depth is
 // now checked by a scan of the text before JSON.parse, on the OpenAI routes and the conversion routes alike.
 const TOO_DEEP = {
-  statusCode: 400, code: 'GW_JSON_TOO_DEEP', error: 'Bad Request', message: 'the JSON nests deeper than 32 levels (conversion.maxJsonDepth)',
+  statusCode: 400, code: 'GW_JSON_TOO_DEEP', message: 'the JSON nests deeper than 32 levels (conversion.maxJsonDepth)',
 };
 
 test('deeply nested JSON is refused with 400 before it is parsed: on the OpenAI routes and on conversion routes', async (t) => {
@@ -25,16 +25,12 @@ test('deeply nested JSON is refused with 400 before it is parsed: on the OpenAI 
   const openAi = await watchGateway(gw.url, () =>
     call(`${gw.url}/pipelines/llm/openai/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: small }),
   );
-  assert.equal(openAi.value.status, 400, openAi.value.text);
-  assert.deepEqual(openAi.value.json(), TOO_DEEP);
-  assertStayedResponsive(openAi, small.length, bodyLimit);
+  assertRefusedResponsively(openAi, TOO_DEEP, small.length, bodyLimit);
 
   // F2's 60 MB, to a pipeline that converts JSON to Arrow for Wallaroo (within its 64 MiB body limit).
   const large = Buffer.from(`${'['.repeat(30_000_000)}${']'.repeat(30_000_000)}`);
   const conversion = await watchGateway(gw.url, () => infer(gw.url, 'summary', large));
-  assert.equal(conversion.value.status, 400, conversion.value.text);
-  assert.deepEqual(conversion.value.json(), TOO_DEEP);
-  assertStayedResponsive(conversion, large.length, bodyLimit);
+  assertRefusedResponsively(conversion, TOO_DEEP, large.length, bodyLimit);
   assert.equal(simulator.control.counts.inference, 0, 'nothing reached Wallaroo');
 
   // Honest nesting still passes on both.
