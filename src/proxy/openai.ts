@@ -13,7 +13,7 @@ import { assertWithinLimit, readBody } from './body.ts';
 import type { RequestContext } from './context.ts';
 import { callWithSlot } from './inference.ts';
 import { callerResponseHeaders } from './headers.ts';
-import { EVENT_TOO_LARGE, SseEventBound, withoutNul } from './sse-guard.ts';
+import { EVENT_TOO_LARGE, SseEventBound, withNulReplaced } from './sse-guard.ts';
 import type { UpstreamClient } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
@@ -24,7 +24,7 @@ import { upstreamFailure } from './upstream-errors.ts';
 // applies between chunks and a total bound to the whole stream (keep-alive comments reset the idle one), and
 // a failure mid-stream ends the stream with a coded `event: error`. Only whole events are passed on (at most
 // `openAiEventLimit` bytes of an unfinished one are held), so a cut stream never delivers half an event and the
-// gateway's keepalive never lands inside one; NUL bytes are dropped (sse-guard.ts). Usage is read with a real SSE
+// gateway's keepalive never lands inside one; NUL bytes become U+FFFD (sse-guard.ts). Usage is read with a real SSE
 // parser (CRLF, multi-line data) and only sane numbers reach the metrics.
 
 export type OpenAiEndpoint = 'completions' | 'chat/completions';
@@ -198,7 +198,7 @@ export class OpenAiRoute {
           // never fatal: see recordUsage
         }
       }
-      const chunk = withoutNul(received);
+      const chunk = withNulReplaced(received);
       const end = events.feed(chunk);
       if (end === EVENT_TOO_LARGE) {
         // The events that ended before the oversized one are whole: they go out ahead of the error event.

@@ -1,18 +1,24 @@
 // Bounds on Server-Sent Events relayed from Wallaroo, checked as the bytes pass (nothing is held back to look for
-// a line end): one event, all its lines together, may carry at most `limit` bytes, and NUL bytes are dropped from
-// the relayed text (a C client would cut a field there; in UTF-8 a 0x00 byte is only ever NUL itself).
+// a line end): one event, all its lines together, may carry at most `limit` bytes, and each NUL byte becomes U+FFFD
+// (a C client would cut a field at a NUL; dropping it instead could join the bytes around it into a character
+// Wallaroo never sent, as E2 00 82 AC would become the euro sign: Unicode's own advice, UTR #36, is to replace).
 
 const LF = 0x0a;
 const CR = 0x0d;
 const NUL = 0x00;
+const REPLACEMENT_CHARACTER = Buffer.from('\uFFFD', 'utf8');
 
-/** The chunk without its NUL bytes (the same buffer when it has none, the common case). */
-export function withoutNul(chunk: Buffer): Buffer {
+/** The chunk with each NUL byte replaced by U+FFFD (the same buffer when it has none, the common case). */
+export function withNulReplaced(chunk: Buffer): Buffer {
   if (!chunk.includes(NUL)) return chunk;
-  const kept = Buffer.allocUnsafe(chunk.length);
-  let length = 0;
-  for (const byte of chunk) if (byte !== NUL) kept[length++] = byte;
-  return kept.subarray(0, length);
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (let at = chunk.indexOf(NUL); at >= 0; at = chunk.indexOf(NUL, start)) {
+    parts.push(chunk.subarray(start, at), REPLACEMENT_CHARACTER);
+    start = at + 1;
+  }
+  parts.push(chunk.subarray(start));
+  return Buffer.concat(parts);
 }
 
 /** What `SseEventBound.feed` answers when the current event has grown past the limit. */

@@ -234,8 +234,8 @@ function judge(hostile: HostileCase, outcome: Outcome): string | null {
     if (outcome.status !== 200) return `a stream with status ${outcome.status}`;
     if (!outcome.body.subarray(0, KEEPALIVE.length).equals(KEEPALIVE)) return 'the stream does not start with the keepalive comment';
     const relayed = outcome.body.subarray(KEEPALIVE.length);
-    // Faithful means Wallaroo's bytes with NUL bytes dropped (the SSE guard's one change to what passes).
-    const upstream = Buffer.from(hostile.body.filter((byte) => byte !== 0));
+    // Faithful means Wallaroo's bytes with each NUL byte as U+FFFD (the SSE guard's one change to what passes).
+    const upstream = Buffer.from([...hostile.body].flatMap((byte) => (byte === 0 ? [0xef, 0xbf, 0xbd] : [byte])));
     if (relayed.equals(upstream)) return null;
     // Cut by Wallaroo: the bytes so far (whole events), then a coded error event.
     const errorAt = relayed.lastIndexOf('event: error\ndata: ');

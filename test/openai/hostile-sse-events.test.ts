@@ -29,17 +29,25 @@ async function streamingWallaroo(t: TestContext, play: (response: ServerResponse
 
 const chat = { messages: [], stream: true };
 
-test('NUL bytes in the events of a Wallaroo stream never reach the caller', async (t) => {
+test('NUL bytes in the events of a Wallaroo stream reach the caller as U+FFFD, never joining the bytes around them', async (t) => {
   const simulator = await useSimulator(t);
   const wallaroo = await streamingWallaroo(t, (response) => {
     response.write('data: {"id":"c1","choices":[{"delta":{"content":"a\0b"}}]}\n\0\n');
+    // E2 00 82 AC: invalid UTF-8 that would read as a euro sign if the NUL were only dropped.
+    response.write(Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xe2, 0x00, 0x82, 0xac, 0x0a, 0x0a]));
     response.end('event: \0done\0\ndata: [DONE]\n\n');
   });
   const gw = await startGateway(t, standInConfig(simulator, wallaroo.port, { name: 'llm' }));
   const answer = await call(`${gw.url}/pipelines/llm/openai/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat) });
   assert.equal(answer.status, 200);
   assert.equal(answer.body.includes(0), false, 'no NUL byte relayed');
-  assert.equal(answer.text, ': keepalive\n\ndata: {"id":"c1","choices":[{"delta":{"content":"ab"}}]}\n\nevent: done\ndata: [DONE]\n\n');
+  const expected = Buffer.concat([
+    Buffer.from(': keepalive\n\ndata: {"id":"c1","choices":[{"delta":{"content":"a\uFFFDb"}}]}\n\uFFFD\n'),
+    Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0xe2, 0xef, 0xbf, 0xbd, 0x82, 0xac, 0x0a, 0x0a]),
+    Buffer.from('event: \uFFFDdone\uFFFD\ndata: [DONE]\n\n'),
+  ]);
+  assert.deepEqual(answer.body, expected);
+  assert.equal(answer.text.includes('€'), false, 'no character Wallaroo never sent');
 });
 
 test('a 5 MiB event line is cut at server.openAiEventLimit: the stream ends with a coded error event, none of the line relayed', async (t) => {
