@@ -201,6 +201,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     replyWithError(request, reply, gatewayError);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+    void reply.code(404).send(routeNotFoundBody(request));
   });
+}
+
+/** The GW_ROUTE_NOT_FOUND body for a request no route takes. */
+export function routeNotFoundBody(request: FastifyRequest): ErrorBody {
+  return errorBody('GW_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`);
 }
