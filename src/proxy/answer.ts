@@ -25,6 +25,18 @@ export function assertFinalStatus(ctx: CallContext, status: number): void {
   }
 }
 
+/**
+ * An answer the gateway reads (to convert it or split it among a batch) must be plain bytes: the gateway asks for
+ * `Accept-Encoding: identity`, and an ingress that compresses anyway gets a coded 502 naming the encoding rather
+ * than a conversion error about garbled bytes.
+ */
+export function assertIdentityEncoding(ctx: CallContext, headers: UpstreamAnswer['headers']): void {
+  const encoding = firstHeader(headers['content-encoding']);
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity' && encoding.trim() !== '') {
+    throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${ctx.pipeline.name}: Wallaroo answered with Content-Encoding ${JSON.stringify(encoding.slice(0, 64))} though the gateway asked for identity`);
+  }
+}
+
 /** Reads an answer whole under `limit`, reserving the bytes; a cut or oversized answer is a coded 502. */
 export async function readAnswer(ctx: CallContext, body: UpstreamAnswer['body'], limit: number, declared: number | null): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return body;

@@ -5,7 +5,7 @@ import { MEDIA_TYPES } from '../convert/negotiate.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { readAnswer } from './answer.ts';
+import { assertIdentityEncoding, readAnswer } from './answer.ts';
 import type { CallContext, RequestContext, RequestStats } from './context.ts';
 import { judgeAnswer, verdictOnError } from './inference.ts';
 import type { UpstreamClient } from './upstream.ts';
@@ -45,6 +45,7 @@ async function callForBatch(deps: BatchCallDeps, pipeline: PipelineConfig, call:
       requestId: call.requestId,
     }, slot.retryBudget);
     const response = await judgeAnswer(ctx, slot, sent);
+    assertIdentityEncoding(ctx, response.headers);
     const body = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
     return { statusCode: response.statusCode, headers: response.headers, body };
   } catch (error) {

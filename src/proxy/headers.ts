@@ -58,6 +58,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: U
     authorization: `Bearer ${options.token}`,
     'content-type': options.contentType,
     accept: options.accept,
+    // Conversion, batching and the engine-time read need the answer's bytes as they are: no compression.
+    'accept-encoding': 'identity',
     'x-request-id': options.requestId,
     'user-agent': USER_AGENT,
   };

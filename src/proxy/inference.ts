@@ -12,7 +12,7 @@ import type { Verdict } from '../limits/breaker.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { assertFinalStatus, boundAnswerBody, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
+import { assertFinalStatus, assertIdentityEncoding, boundAnswerBody, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
 import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
 import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
@@ -142,6 +142,7 @@ export class InferenceRoute {
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
     if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
+      assertIdentityEncoding(ctx, response.headers);
       const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
       this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse], request.url));
       let converted: Buffer;

@@ -5,7 +5,7 @@ import { GATEWAY_VERSION } from '../../src/http/version.ts';
 import { callerResponseHeaders, connectionListed, upstreamRequestHeaders } from '../../src/proxy/headers.ts';
 
 const base = { token: 'T', requestId: 'r1', contentType: 'application/json; format=pandas-records', accept: 'application/vnd.apache.arrow.file' };
-const ours = { authorization: 'Bearer T', 'content-type': base.contentType, accept: base.accept, 'x-request-id': 'r1', 'user-agent': `wallaroo-gateway/${GATEWAY_VERSION}` };
+const ours = { authorization: 'Bearer T', 'content-type': base.contentType, accept: base.accept, 'accept-encoding': 'identity', 'x-request-id': 'r1', 'user-agent': `wallaroo-gateway/${GATEWAY_VERSION}` };
 
 test('hop-by-hop headers and those named in Connection are dropped (RFC 9110 7.6.1), trace context too when listed', () => {
   const out = upstreamRequestHeaders(

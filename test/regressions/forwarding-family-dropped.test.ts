@@ -49,6 +49,7 @@ test('the forwarding, proxy and Envoy header family never reaches Wallaroo: an a
     authorization: 'Bearer T',
     'content-type': 'application/json',
     accept: 'application/json',
+    'accept-encoding': 'identity',
     'x-request-id': 'r1',
     'user-agent': `wallaroo-gateway/${GATEWAY_VERSION}`,
     'content-length': '2',
