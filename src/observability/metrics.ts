@@ -28,7 +28,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     engineElapsed: new Histogram({ name: `${prefix}engine_elapsed_seconds`, help: "Engine time Wallaroo reports in the answer's metadata.elapsed.", labelNames: ['pipeline'] as const, buckets: DURATION_BUCKETS, registers }),
     tokenRequests: new Counter({ name: `${prefix}token_requests_total`, help: 'Token endpoint requests by token kind and result.', labelNames: ['kind', 'result'] as const, registers }),
     tokenExpiry: new Gauge({ name: `${prefix}token_expiry_timestamp_seconds`, help: 'When the current token expires (Unix seconds).', labelNames: ['kind'] as const, registers }),
-    discoveryCache: new Counter({ name: `${prefix}discovery_cache_total`, help: 'Inference URL cache lookups: hit, miss, stale, invalidated.', labelNames: ['result'] as const, registers }),
+    discoveryCache: new Counter({ name: `${prefix}discovery_cache_total`, help: 'Inference URL cache lookups: hit, miss, stale, invalidated, negative (a failed lookup remembered).', labelNames: ['result'] as const, registers }),
     conversionDuration: new Histogram({ name: `${prefix}conversion_duration_seconds`, help: 'Time spent converting bodies, by direction.', labelNames: ['direction'] as const, buckets: DURATION_BUCKETS, registers }),
     rateLimited: new Counter({ name: `${prefix}rate_limited_total`, help: 'Requests refused by rate limiting.', labelNames: ['pipeline'] as const, registers }),
     rateLimitStoreErrors: new Counter({ name: `${prefix}rate_limit_store_errors_total`, help: 'Rate-limit store failures (Redis down); the request was let through when failOpen.', labelNames: ['outcome'] as const, registers }),
