@@ -58,7 +58,8 @@ test('status report: rates, error ratio and percentiles over the window from the
   assert.equal(churn!.maxConcurrency, 4);
   assert.equal(churn!.rateLimit, null);
 
-  // Two seconds of traffic: 16 answers of which 4 are 5xx, on infer and openai; health checks do not count.
+  // Two seconds later: the window reaches back to the start, when every counter was zero, so the 4 answers
+  // before the first poll count too: 20 answers of which 4 are 5xx, on infer and openai; health checks do not count.
   now += 2_000;
   metrics.requests.inc({ pipeline: 'ccfraud', route: 'infer', status: '200' }, 10);
   metrics.requests.inc({ pipeline: 'ccfraud', route: 'infer', status: '503' }, 3);
@@ -73,14 +74,21 @@ test('status report: rates, error ratio and percentiles over the window from the
   assert.equal(second.gateway.windowSeconds, 2);
   const r = second.pipelines[0]!.requests;
   assert.equal(r.total, 20);
-  assert.equal(r.perSecond, 8);
-  assert.equal(r.errorRatio, 4 / 16);
+  assert.equal(r.perSecond, 10);
+  assert.equal(r.errorRatio, 4 / 20);
   assert.ok(Math.abs(r.p50Ms! - 4.0625) < 1e-9, `p50 ${r.p50Ms}`); // rank 5 of 10: 5/8 of the way through (2.5 ms, 5 ms]
   assert.ok(Math.abs(r.p99Ms! - 242.5) < 1e-9, `p99 ${r.p99Ms}`); // rank 9.9: 1.9/2 of the way through (100 ms, 250 ms]
   assert.ok(Math.abs(r.engineP50Ms! - 0.75) < 1e-9, `engine p50 ${r.engineP50Ms}`);
   assert.deepEqual(second.pipelines[0]!.rateLimit, { max: 5, timeWindowMs: 1000, limitedTotal: 6, limitedPerSecond: 3 });
 
-  // Idle past the window: the old samples are gone, so the next poll starts a new window.
+  // A poll right after another still reports over at least a second (here: since the start), never a window of
+  // a few milliseconds.
+  now += 500;
+  const soon = await reporter.report();
+  assert.equal(soon.gateway.windowSeconds, 2.5);
+  assert.equal(soon.pipelines[0]!.requests.perSecond, 8);
+
+  // Idle past the window: the old samples are gone, so the next poll starts a new window, reported from a second on.
   now += 61_000;
   const idle = await reporter.report();
   assert.equal(idle.gateway.windowSeconds, null);
