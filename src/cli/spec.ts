@@ -7,7 +7,9 @@ export function specCommand(name: string | undefined, configFile: string | undef
     err.write('usage: wallaroo-gateway spec PIPELINE --config FILE\n');
     return 2;
   }
-  const config = loadConfigOrReport(configFile, env, err);
+  // The document describes the route, never calls Wallaroo: the secrets need not be there (an unset variable, a
+  // file that exists only in the pod).
+  const config = loadConfigOrReport(configFile, env, err, { needSecrets: false });
   if (!config) return 1;
   const pipeline = config.pipelines.find((p) => p.name === name);
   if (!pipeline) {
