@@ -267,7 +267,13 @@ export function parseConfigText(text: string, env: Env = process.env, baseDir = 
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
-      document.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })),
+      document.errors.map((e) => {
+        const at = e.linePos?.[0];
+        // prettyErrors appends " at line L, column C:" and the source lines; the position goes in the path, and the
+        // source is not echoed (the line may hold a secret).
+        const reason = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return { path: at ? `line ${at.line}, column ${at.col}` : 'line ?', message: `YAML syntax: ${reason}` };
+      }),
       source,
     );
   }
