@@ -4,7 +4,8 @@
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+# .npmrc with the lock file: its omit=peer keeps npm from installing peers nothing here needs (aws-cdk-lib).
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -13,7 +14,7 @@ RUN npm run build
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
@@ -21,9 +22,11 @@ COPY config.example.yaml ./
 # The official image's unprivileged user (uid 1000); the root filesystem can be read-only (nothing is written).
 USER node
 EXPOSE 8080 9090
-# Kubernetes uses the chart's probes on /healthz and /readyz; this serves plain `docker run`.
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# Exec form: Node is PID 1's direct child of nothing, so SIGTERM reaches it and the gateway drains.
+# No HEALTHCHECK: Kubernetes ignores it and uses the chart's probes (/healthz, /readyz on the metrics port), and
+# a fixed one would be wrong for many configs (server.tls, a port other than 8080, traffic on 127.0.0.1 only).
+# With plain `docker run`, check http(s)://HOST:PORT/healthz from outside.
+# No init process: the exec form makes node itself PID 1. The kernel gives PID 1 no default signal actions, but the
+# gateway handles SIGTERM and SIGINT itself (it drains, then exits 0), and it starts no child processes, so there
+# are no orphans to reap. Add an init (docker run --init, or tini) only if that changes.
 ENTRYPOINT ["node", "dist/main.js"]
 CMD ["serve", "--config", "/etc/wallaroo-gateway/config.yaml"]

@@ -1,5 +1,6 @@
 import { configAdvice } from '../config/advice.ts';
 import { loadConfigOrReport } from './config-file.ts';
+import { reportError } from './report.ts';
 
 /**
  * Validates a config file; prints every problem with its path, then warnings for what is valid but probably wrong. Returns the exit code. `offline`: the secret and
@@ -7,8 +8,7 @@ import { loadConfigOrReport } from './config-file.ts';
  */
 export function checkConfig(file: string | undefined, env: NodeJS.ProcessEnv, offline: boolean, out: NodeJS.WritableStream, err: NodeJS.WritableStream): number {
   if (!file) {
-    err.write('check-config needs --config FILE (or WALLAROO_GATEWAY_CONFIG)\n');
-    return 2;
+    return reportError(err, 'check-config needs --config FILE (or WALLAROO_GATEWAY_CONFIG)', 2);
   }
   const config = loadConfigOrReport(file, env, err, { checkFiles: !offline });
   if (!config) return 1;

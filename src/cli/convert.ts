@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { convertBody, parseArrowTypeSpec, readArrow } from '../convert/index.ts';
 import type { BodyFormat } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
+import { reportError } from './report.ts';
 
 // Offline conversion: `convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]`, `-` for stdin or stdout.
 // The input format is sniffed from the bytes (Arrow magic or not); the output format comes from --to, else OUT's
@@ -28,6 +29,15 @@ function sniff(bytes: Uint8Array): BodyFormat {
   if (Buffer.from(bytes.subarray(0, 6)).toString('latin1') === 'ARROW1') return 'arrow-file';
   if (bytes.byteLength >= 4 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff) return 'arrow-stream';
   return 'json';
+}
+
+function isJson(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function targetFormat(to: string | undefined, output: string, from: BodyFormat): BodyFormat {
@@ -106,13 +116,17 @@ export interface ConvertIo {
 export async function convertCommand(positionals: string[], to: string | undefined, schemaFile: string | undefined, { stdin, out, err }: ConvertIo): Promise<number> {
   const [input, output, extra] = positionals;
   if (!input || !output || extra !== undefined) {
-    err.write('usage: wallaroo-gateway convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]   (- for stdin or stdout)\n');
-    return 2;
+    return reportError(err, 'convert needs IN and OUT: wallaroo-gateway convert IN OUT [--to arrow|arrow-stream|json] [--schema FILE]   (- for stdin or stdout)', 2);
   }
   try {
     const bytes = await readInput(input, stdin);
     const from = sniff(bytes);
     const format = targetFormat(to, output, from);
+    // Not Arrow is not yet JSON: before calling it JSON (nothing to convert), or reading it as JSON when its name
+    // says Arrow, make sure it is.
+    if (from === 'json' && (format === 'json' || ARROW_EXTENSIONS.includes(extname(input).toLowerCase())) && !isJson(bytes)) {
+      throw new ConvertError(`${input === '-' ? 'stdin' : input} is neither Arrow IPC (no ARROW1 or stream magic) nor JSON: nothing to convert`, 2);
+    }
     if (from === format) {
       const hint = from === 'json' ? 'to Arrow: --to arrow, or an .arrow OUT' : 'to JSON: --to json, or a .json OUT';
       throw new ConvertError(`${input === '-' ? 'stdin' : input} is already ${FORMAT_NAMES[from]}: nothing to convert (${hint})`, 2);
@@ -137,16 +151,9 @@ export async function convertCommand(positionals: string[], to: string | undefin
     }
     return 0;
   } catch (error) {
-    if (error instanceof ConvertError) {
-      err.write(`convert: ${error.message}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof GatewayError) {
-      err.write(`${error.code}: ${error.message}\n`);
-      return 1;
-    }
+    if (error instanceof ConvertError) return reportError(err, `convert: ${error.message}`, error.exitCode);
+    if (error instanceof GatewayError) return reportError(err, `${error.code}: ${error.message}`, 1);
     const { code, path } = error as NodeJS.ErrnoException;
-    err.write(code && path ? `convert: cannot open ${path} (${code})\n` : `convert failed: ${(error as Error).message}\n`);
-    return 1;
+    return reportError(err, code && path ? `convert: cannot open ${path} (${code})` : `convert failed: ${(error as Error).message}`, 1);
   }
 }

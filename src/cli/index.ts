@@ -1,5 +1,6 @@
 import { DEFAULT_WALLAROO_VERSION, isWallarooVersion, WALLAROO_VERSIONS } from '../simulator/versions/names.ts';
-import { parseCommandArgs, USAGE } from './args.ts';
+import { parseCommandArgs, USAGE, UsageError } from './args.ts';
+import { reportError, reportUsageError } from './report.ts';
 
 // Each command's module is loaded only when that command runs: `help` or `convert` need not load the server.
 
@@ -10,16 +11,13 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.stdout.write(USAGE);
     return 0;
   }
-  if (command.startsWith('-')) {
-    process.stderr.write(`wallaroo-gateway: a command comes first (got ${command}); e.g. wallaroo-gateway serve --config FILE\n\n${USAGE}`);
-    return 2;
-  }
+  if (command.startsWith('-')) return reportUsageError(process.stderr, `a command comes first (got ${command}); e.g. wallaroo-gateway serve --config FILE`);
   let args: ReturnType<typeof parseCommandArgs>;
   try {
     args = parseCommandArgs(rest);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    if (!(error instanceof UsageError)) throw error;
+    return reportUsageError(process.stderr, error.message);
   }
   const { values, positionals } = args;
   if (values.help) {
@@ -32,13 +30,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     case 'demo': {
       const version = values['simulate-version'];
       if (version !== undefined && !isWallarooVersion(version)) {
-        process.stderr.write(`--simulate-version ${version}: not a modelled Wallaroo version (${WALLAROO_VERSIONS.join(', ')})\n\n${USAGE}`);
-        return 2;
+        return reportUsageError(process.stderr, `--simulate-version ${version}: not a modelled Wallaroo version (${WALLAROO_VERSIONS.join(', ')})`);
       }
       const simulate = values.simulate || version !== undefined ? (version ?? DEFAULT_WALLAROO_VERSION) : null;
       if (command === 'serve' && !configFile) {
-        process.stderr.write('wallaroo-gateway: serve needs --config FILE (or WALLAROO_GATEWAY_CONFIG); for the demo with the embedded simulator: wallaroo-gateway demo\n');
-        return 2;
+        return reportError(process.stderr, 'serve needs --config FILE (or WALLAROO_GATEWAY_CONFIG); for the demo with the embedded simulator: wallaroo-gateway demo', 2);
       }
       try {
         const { demoCommand, serveCommand } = await import('./serve.ts');
@@ -59,7 +55,6 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv = process.en
     case 'convert':
       return (await import('./convert.ts')).convertCommand(positionals, values.to, values.schema, { stdin: process.stdin, out: process.stdout, err: process.stderr });
     default:
-      process.stderr.write(`wallaroo-gateway: unknown command ${command}\n\n${USAGE}`);
-      return 2;
+      return reportUsageError(process.stderr, `unknown command ${command}`);
   }
 }

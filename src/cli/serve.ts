@@ -25,6 +25,14 @@ export const DEMO_PIPELINES = [
   { name: 'llm', workspace: 'demo' },
 ];
 
+/** The demo pipeline served on the OpenAI-compatible routes: configured only for a release that has them. */
+const DEMO_OPENAI_PIPELINE = 'llm';
+
+/** The demo's pipelines for a simulated release: without the OpenAI one before the release that has the endpoints. */
+export function demoPipelines(simulator: Pick<Simulator, 'openAi'>): typeof DEMO_PIPELINES {
+  return simulator.openAi ? DEMO_PIPELINES : DEMO_PIPELINES.filter((p) => p.name !== DEMO_OPENAI_PIPELINE);
+}
+
 /**
  * The demo: the embedded simulator and its pipelines, so `npm start` works on a fresh machine. Discovery uses
  * the simulator's user, as Wallaroo's MLOps API wants a user token.
@@ -34,7 +42,7 @@ export function demoConfig(simulator: Simulator, clientSecret: string, user: { u
     {
       server: { host: '127.0.0.1', port: 8080 },
       wallaroo: { url: simulator.url, auth: { clientSecret, tokenUrl: simulator.tokenUrl }, mlops: user },
-      pipelines: DEMO_PIPELINES,
+      pipelines: demoPipelines(simulator),
     },
     env,
   );
@@ -142,14 +150,18 @@ export async function serveCommand(configFile: string, simulate: WallarooVersion
 export async function demoCommand(version: WallarooVersion | null, env: NodeJS.ProcessEnv, out: NodeJS.WritableStream): Promise<void> {
   const running = await startGateway({ simulate: version ?? DEFAULT_WALLAROO_VERSION, env });
   const { url } = running;
+  const simulator = running.simulator!;
   out.write(
-    `\nwallaroo-gateway demo: gateway on ${url}, embedded Wallaroo ${running.simulator!.version} simulator on ${running.simulator!.url}\n` +
+    `\nwallaroo-gateway demo: gateway on ${url}, embedded Wallaroo ${simulator.version} simulator on ${simulator.url}\n` +
       `try:\n  curl -s -X POST ${url}/pipelines/ccfraud/infer \\\n` +
       `    -H 'Content-Type: application/json; format=pandas-records' \\\n` +
       `    -d '[{"tensor":${JSON.stringify(DEMO_ROW)}}]'\n` +
-      `an OpenAI-compatible pipeline, streamed (Server-Sent Events):\n  curl -sN -X POST ${url}/pipelines/llm/openai/v1/chat/completions \\\n` +
-      `    -H 'Content-Type: application/json' \\\n` +
-      `    -d '${JSON.stringify(DEMO_CHAT)}'\n` +
+      // Releases before 2025 have no OpenAI-compatible endpoints: no such pipeline, no such line.
+      (simulator.openAi
+        ? `an OpenAI-compatible pipeline, streamed (Server-Sent Events):\n  curl -sN -X POST ${url}/pipelines/${DEMO_OPENAI_PIPELINE}/openai/v1/chat/completions \\\n` +
+          `    -H 'Content-Type: application/json' \\\n` +
+          `    -d '${JSON.stringify(DEMO_CHAT)}'\n`
+        : '') +
       `also: curl -s ${url}/pipelines ; curl -s ${url}/metrics\n` +
       `status page: ${url}/   API docs with "Try it out": ${url}/docs/\n\n`,
   );

@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/load.ts';
+import { configErrorMessage } from './config-file.ts';
 
 // What `serve` and `demo` print when the gateway cannot start: one clear line naming the cause (or the config's
 // problems, one per line), never a stack trace.
@@ -21,12 +22,7 @@ export class ListenError extends Error {
 }
 
 export function startFailureMessage(error: unknown): string {
-  if (error instanceof ConfigError) {
-    const [only] = error.problems;
-    // An unreadable config file is one problem without a path: say it in one line.
-    if (error.problems.length === 1 && only && only.path === '') return `wallaroo-gateway: ${only.message}`;
-    return error.message;
-  }
+  if (error instanceof ConfigError) return configErrorMessage(error);
   if (error instanceof ListenError) return `wallaroo-gateway: ${error.message}`;
   const { code, path } = error as NodeJS.ErrnoException;
   if (code && path) return `wallaroo-gateway: cannot read ${path} (${code})`;

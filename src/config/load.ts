@@ -7,7 +7,7 @@ import { normaliseCallers } from './callers.ts';
 import { interpolateTree } from './interpolate.ts';
 import { ConfigError, type ConfigProblem, describeAjvErrors } from './problems.ts';
 import { ConfigSchema, type RawConfig, type RawPipeline } from './schema.ts';
-import { secretRef } from './secrets.ts';
+import { type SecretCheck, secretRef } from './secrets.ts';
 import { parseTypeSpec } from './type-spec.ts';
 import type { GatewayConfig, PipelineConfig } from './types.ts';
 import { parseDurationMs, parseSize } from './units.ts';
@@ -25,7 +25,16 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export interface ParseOptions {
   /** false: secret and CA files are named but not read (`check-config --offline`, outside the pod). */
   checkFiles?: boolean;
+  /**
+   * false: the config is read for what it describes, not to run (`spec`): its secrets may be missing altogether (an
+   * unset variable, a file that is not there) and files are not read (checkFiles: false). Such a config's secrets are
+   * empty placeholders, never to be used.
+   */
+  needSecrets?: boolean;
 }
+
+/** The paths whose values are secrets (given inline or as a `...File`): see ParseOptions.needSecrets. */
+const SECRET_PATHS = new Set(['wallaroo.auth.clientSecret', 'wallaroo.mlops.password', 'wallaroo.mlops.clientSecret', 'rateLimit.redisUrl']);
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
@@ -98,14 +107,31 @@ function trustProxyProblem(entry: string): string | null {
   return null;
 }
 
+/** Deletes the key at a dotted path (no array indices) from an interpolated tree, if it is there. */
+function removePath(tree: unknown, path: string): void {
+  const keys = path.split('.');
+  const last = keys.pop()!;
+  let node = tree;
+  for (const key of keys) {
+    if (node === null || typeof node !== 'object') return;
+    node = (node as Record<string, unknown>)[key];
+  }
+  if (node !== null && typeof node === 'object') delete (node as Record<string, unknown>)[last];
+}
+
 /** Validates an already-parsed config tree. `baseDir` resolves relative secret file paths. */
 export function parseConfig(tree: unknown, env: Env = process.env, baseDir = process.cwd(), source?: string, options: ParseOptions = {}): GatewayConfig {
-  const checkFiles = options.checkFiles ?? true;
+  const needSecrets = options.needSecrets ?? true;
+  const checkFiles = needSecrets && (options.checkFiles ?? true);
+  const secretCheck: SecretCheck = !needSecrets ? 'unneeded' : checkFiles ? 'read' : 'named';
   const { value, missing } = interpolateTree(tree ?? {}, env);
-  const problems: ConfigProblem[] = missing.map(({ path, variable }) => ({
-    path,
-    message: `environment variable ${variable} is not set`,
-  }));
+  const problems: ConfigProblem[] = [];
+  for (const { path, variable } of missing) {
+    // A secret from an unset variable, when no secret is needed: as if not given (its half-substituted text is not
+    // checked against the schema either, e.g. a redisUrl pattern).
+    if (!needSecrets && SECRET_PATHS.has(path)) removePath(value, path);
+    else problems.push({ path, message: `environment variable ${variable} is not set` });
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError([...problems, { path: '', message: 'the config must be a YAML mapping' }], source);
   }
@@ -121,17 +147,17 @@ export function parseConfig(tree: unknown, env: Env = process.env, baseDir = pro
   const origin = url?.origin ?? null;
   const base = raw.wallaroo.url.replace(/\/+$/, '');
 
-  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true, checkFiles);
+  const clientSecret = secretRef(raw.wallaroo.auth.clientSecret, raw.wallaroo.auth.clientSecretFile, 'wallaroo.auth.clientSecret', baseDir, problems, true, secretCheck);
   let mlops: GatewayConfig['wallaroo']['mlops'] = null;
   if (raw.wallaroo.mlops) {
-    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true, checkFiles);
+    const password = secretRef(raw.wallaroo.mlops.password, raw.wallaroo.mlops.passwordFile, 'wallaroo.mlops.password', baseDir, problems, true, secretCheck);
     const clientId = raw.wallaroo.mlops.clientId ?? raw.wallaroo.auth.clientId;
-    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false, checkFiles);
+    const ownSecret = secretRef(raw.wallaroo.mlops.clientSecret, raw.wallaroo.mlops.clientSecretFile, 'wallaroo.mlops.clientSecret', baseDir, problems, false, secretCheck);
     // The inference client's secret goes with the inference client only; another client without a secret is public.
     const mlopsSecret = ownSecret ?? (clientId === raw.wallaroo.auth.clientId ? clientSecret : null);
     if (password) mlops = { clientId, clientSecret: mlopsSecret, username: raw.wallaroo.mlops.username, password };
   }
-  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis', checkFiles);
+  const redisUrl = secretRef(raw.rateLimit.redisUrl ?? undefined, raw.rateLimit.redisUrlFile, 'rateLimit.redisUrl', baseDir, problems, raw.rateLimit.store === 'redis', secretCheck);
   if (raw.wallaroo.tls.caFile && checkFiles) {
     try {
       accessSync(resolve(baseDir, raw.wallaroo.tls.caFile), fsConstants.R_OK);
@@ -241,7 +267,13 @@ export function parseConfigText(text: string, env: Env = process.env, baseDir = 
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
-      document.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })),
+      document.errors.map((e) => {
+        const at = e.linePos?.[0];
+        // prettyErrors appends " at line L, column C:" and the source lines; the position goes in the path, and the
+        // source is not echoed (the line may hold a secret).
+        const reason = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return { path: at ? `line ${at.line}, column ${at.col}` : 'line ?', message: `YAML syntax: ${reason}` };
+      }),
       source,
     );
   }

@@ -13,6 +13,13 @@ export async function readSecret(ref: SecretRef): Promise<string> {
   return (await readFile(ref.path, 'utf8')).replace(/\r?\n$/, '');
 }
 
+/**
+ * How much of a secret the config load checks: `read` (its file is readable and not empty), `named` (its file is
+ * named but not read: `check-config --offline`), `unneeded` (nothing: a command that uses no secret, like `spec`;
+ * a secret without a value becomes an empty placeholder, never to be used).
+ */
+export type SecretCheck = 'read' | 'named' | 'unneeded';
+
 export function secretRef(
   inline: string | undefined,
   file: string | undefined,
@@ -20,7 +27,7 @@ export function secretRef(
   baseDir: string,
   problems: ConfigProblem[],
   required: boolean,
-  checkFile = true,
+  check: SecretCheck = 'read',
 ): SecretRef | null {
   if (inline !== undefined && file !== undefined) {
     problems.push({ path: `${path}File`, message: `set ${path.split('.').pop()} or ${path.split('.').pop()}File, not both` });
@@ -28,7 +35,7 @@ export function secretRef(
   }
   if (file !== undefined) {
     const absolute = isAbsolute(file) ? file : resolve(baseDir, file);
-    if (!checkFile) return { source: 'file', path: absolute };
+    if (check !== 'read') return { source: 'file', path: absolute };
     try {
       accessSync(absolute, fsConstants.R_OK);
       if (readFileSync(absolute, 'utf8').trim() === '') problems.push({ path: `${path}File`, message: `file ${absolute} is empty` });
@@ -38,6 +45,7 @@ export function secretRef(
     return { source: 'file', path: absolute };
   }
   if (inline !== undefined && inline !== '') return { source: 'inline', value: inline };
+  if (check === 'unneeded') return required ? { source: 'inline', value: '' } : null;
   // Already reported when it came from a missing environment variable.
   if (required && !problems.some((p) => p.path === path)) problems.push({ path, message: `is required (or ${path.split('.').pop()}File)` });
   return null;

@@ -20,6 +20,15 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
+/**
+ * A request body's length as its headers declare it: Content-Length, or 0 when neither Content-Length nor
+ * Transfer-Encoding is sent (a zero-length body, RFC 9112 6.3); null when it is not known before it is read.
+ */
+export function declaredRequestLength(headers: { 'content-length'?: string | undefined; 'transfer-encoding'?: string | undefined }): number | null {
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return 0;
+  return declaredLength(headers['content-length']);
+}
+
 /** A Content-Length header as a byte count; null when absent or not a plain decimal number. */
 export function declaredLength(header: string | undefined): number | null {
   if (header === undefined || !/^\d+$/.test(header)) return null;

@@ -6,7 +6,7 @@ import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
 import { GatewayError } from '../errors.ts';
 import { inviteBody } from '../http/expect-continue.ts';
-import { declaredLength, firstHeader } from '../http/headers.ts';
+import { declaredLength, declaredRequestLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { Verdict } from '../limits/breaker.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
@@ -108,8 +108,11 @@ export class InferenceRoute {
     const { deps } = this;
     const { pipeline, stats } = ctx;
     const plan = cachedPlanConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
-    const declared = declaredLength(request.headers['content-length']);
+    const declared = declaredRequestLength(request.headers);
     assertWithinLimit(declared, deps.bodyLimit);
+    // Content-Length: 0, or no length and no Transfer-Encoding (as empty, RFC 9112 6.3): refused before the gate,
+    // whatever the pipeline's format (a passthrough pipeline would stream nothing to Wallaroo).
+    if (declared === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
     inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100

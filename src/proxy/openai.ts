@@ -5,7 +5,7 @@ import type { ConversionLimits } from '../config/types.ts';
 import { parseJson } from '../convert/json-guard.ts';
 import { GatewayError } from '../errors.ts';
 import { inviteBody } from '../http/expect-continue.ts';
-import { declaredLength, firstHeader, mediaType } from '../http/headers.ts';
+import { declaredRequestLength, firstHeader, mediaType } from '../http/headers.ts';
 import type { AdmissionGate } from '../limits/admission.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { boundAnswerBody, guardStalledCaller, relayAnswer } from './answer.ts';
@@ -88,8 +88,9 @@ export class OpenAiRoute {
     if (mediaType(request.headers['content-type']) !== 'application/json') {
       throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify((request.headers['content-type'] ?? '(missing)').slice(0, 100))}`);
     }
-    const declared = declaredLength(request.headers['content-length']);
+    const declared = declaredRequestLength(request.headers);
     assertWithinLimit(declared, deps.bodyLimit);
+    if (declared === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty'); // as on the inference route
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
     inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100

@@ -55,6 +55,8 @@ export const DEFAULT_WORKSPACES: SimulatedWorkspace[] = [
 
 export interface Simulator {
   version: WallarooVersion;
+  /** Whether this release has the OpenAI-compatible endpoints (its version profile says: 2025 and later). */
+  openAi: boolean;
   /** The API and inference host: what `wallaroo.url` points at. */
   url: string;
   /** Keycloak's host: `url` itself, or a host of its own before 2024.2. */
@@ -110,6 +112,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   return {
     version: profile.version,
+    openAi: profile.openAi,
     url: control.baseUrl,
     keycloakUrl: control.keycloakUrl,
     tokenUrl: `${control.keycloakUrl}${TOKEN_PATH}`,

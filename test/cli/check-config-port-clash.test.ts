@@ -14,7 +14,7 @@ test('check-config and serve refuse metrics.port equal to server.port on overlap
   const clash = join(dir, 'clash.yaml');
   writeFileSync(clash, config('{ host: 127.0.0.1, port: 8080 }', '{ port: 8080 }'));
   const expected =
-    `invalid configuration in ${clash} (1 problem):\n` +
+    `wallaroo-gateway: GW_CONFIG_INVALID: invalid configuration in ${clash} (1 problem):\n` +
     '  - metrics.port: 8080 is also server.port: the metrics listener (0.0.0.0) and the traffic listener (127.0.0.1) cannot share it\n';
 
   const checked = await runCli(['check-config', '--config', clash]);

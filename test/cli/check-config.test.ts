@@ -25,7 +25,7 @@ test('check-config: every problem is printed with its path, exit 1', async (t) =
   const result = await runCli(['check-config', '--config', file]);
   assert.equal(result.code, 1);
   assert.equal(result.stdout, '');
-  assert.match(result.stderr, /^invalid configuration in .*bad\.yaml \(\d+ problems\):/);
+  assert.match(result.stderr, /^wallaroo-gateway: GW_CONFIG_INVALID: invalid configuration in .*bad\.yaml \(\d+ problems\):/);
   for (const expected of [
     /- wallaroo\.url: environment variable WALLAROO_URL is not set/,
     /- server\.port: must be <= 65535/,

@@ -11,7 +11,7 @@ test('convert: JSON -> JSON and Arrow -> the same Arrow framing are refused (exi
   const dir = useTempDir(t, 'gw-convert-same');
   const json = await runCli(['convert', join(SAMPLES_DIR, 'data_1.df.json'), join(dir, 'copy.json')]);
   assert.equal(json.code, 2);
-  assert.equal(json.stderr, `convert: ${join(SAMPLES_DIR, 'data_1.df.json')} is already pandas-records JSON: nothing to convert (to Arrow: --to arrow, or an .arrow OUT)\n`);
+  assert.equal(json.stderr, `wallaroo-gateway: convert: ${join(SAMPLES_DIR, 'data_1.df.json')} is already pandas-records JSON: nothing to convert (to Arrow: --to arrow, or an .arrow OUT)\n`);
   assert.equal(existsSync(join(dir, 'copy.json')), false);
 
   // A corrupt Arrow file (no closing magic) named .json is not "converted" by copying it.
@@ -19,7 +19,7 @@ test('convert: JSON -> JSON and Arrow -> the same Arrow framing are refused (exi
   writeFileSync(corrupt, sample('cc_data_1k.arrow').subarray(0, 5_000));
   const fromCorrupt = await runCli(['convert', corrupt, join(dir, 'out.json')]);
   assert.equal(fromCorrupt.code, 1);
-  assert.equal(fromCorrupt.stderr, 'GW_INVALID_ARROW: the Arrow IPC file is truncated: its closing "ARROW1" magic is missing\n');
+  assert.equal(fromCorrupt.stderr, 'wallaroo-gateway: GW_INVALID_ARROW: the Arrow IPC file is truncated: its closing "ARROW1" magic is missing\n');
   assert.equal(existsSync(join(dir, 'out.json')), false);
 
   const arrow = await runCli(['convert', join(SAMPLES_DIR, 'cc_data_1k.arrow'), join(dir, 'copy.arrow')]);

@@ -27,5 +27,5 @@ test('convert: bad input is a coded message and exit 1, never a stack trace', as
   writeFileSync(join(dir, 'bad.json'), '[{"a": 1}, {"a": "x"}]');
   const result = await runCli(['convert', join(dir, 'bad.json'), join(dir, 'out.arrow')]);
   assert.equal(result.code, 1);
-  assert.equal(result.stderr, 'GW_SCHEMA_MISMATCH: row 1, column "a": mixed types: int and string "x"\n');
+  assert.equal(result.stderr, 'wallaroo-gateway: GW_SCHEMA_MISMATCH: row 1, column "a": mixed types: int and string "x"\n');
 });

@@ -24,5 +24,5 @@ test('--simulate-version runs the demo against that Wallaroo release; an unknown
 
   const refused = await runCli(['demo', '--simulate-version', '1999']);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^--simulate-version 1999: not a modelled Wallaroo version \(2023\.4, 2024\.2, 2025\)\n/);
+  assert.match(refused.stderr, /^wallaroo-gateway: --simulate-version 1999: not a modelled Wallaroo version \(2023\.4, 2024\.2, 2025\); see wallaroo-gateway --help\n$/);
 });

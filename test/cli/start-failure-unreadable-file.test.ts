@@ -20,5 +20,5 @@ test('serve --simulate: an unreadable secret file is a config problem with its p
   writeFileSync(file, ['wallaroo: { url: "http://127.0.0.1:9", auth: { clientSecretFile: ./missing } }', 'pipelines: [{ name: ccfraud, workspace: demo }]'].join('\n'));
   const result = await runCli(['serve', '--simulate', '--config', file]);
   assert.equal(result.code, 1);
-  assert.equal(result.stderr, `invalid configuration in ${file} (1 problem):\n  - wallaroo.auth.clientSecretFile: cannot read ${join(dir, 'missing')} (ENOENT)\n`);
+  assert.equal(result.stderr, `wallaroo-gateway: GW_CONFIG_INVALID: invalid configuration in ${file} (1 problem):\n  - wallaroo.auth.clientSecretFile: cannot read ${join(dir, 'missing')} (ENOENT)\n`);
 });

@@ -21,7 +21,7 @@ test('serve and check-config refuse a wallaroo.url that does not parse, without 
   for (const command of ['serve', 'check-config']) {
     const result = await runCli([command, '--config', file]);
     assert.equal(result.code, 1, `${command}: ${result.stderr}`);
-    assert.equal(result.stderr, `invalid configuration in ${file} (1 problem):\n  - wallaroo.url: is not a valid URL (value hidden)\n`, command);
+    assert.equal(result.stderr, `wallaroo-gateway: GW_CONFIG_INVALID: invalid configuration in ${file} (1 problem):\n  - wallaroo.url: is not a valid URL (value hidden)\n`, command);
     assert.doesNotMatch(result.stdout + result.stderr, /SECRET/, command);
   }
 });

@@ -22,5 +22,16 @@ test('serve without a config, or options without a command: one line saying what
 
   const optionsOnly = await runCli(['--config', 'gateway.yaml']);
   assert.equal(optionsOnly.code, 2);
-  assert.equal(optionsOnly.stderr.split('\n')[0], 'wallaroo-gateway: a command comes first (got --config); e.g. wallaroo-gateway serve --config FILE');
+  assert.equal(optionsOnly.stderr, 'wallaroo-gateway: a command comes first (got --config); e.g. wallaroo-gateway serve --config FILE; see wallaroo-gateway --help\n');
+
+  // Every command's usage error starts with the program's name, as these do.
+  const check = await runCli(['check-config']);
+  assert.equal(check.code, 2);
+  assert.equal(check.stderr, 'wallaroo-gateway: check-config needs --config FILE (or WALLAROO_GATEWAY_CONFIG)\n');
+  const spec = await runCli(['spec']);
+  assert.equal(spec.code, 2);
+  assert.equal(spec.stderr, 'wallaroo-gateway: spec needs PIPELINE and --config FILE (or WALLAROO_GATEWAY_CONFIG), e.g. wallaroo-gateway spec ccfraud --config gateway.yaml\n');
+  const unknown = await runCli(['srve']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.stderr, 'wallaroo-gateway: unknown command srve; see wallaroo-gateway --help\n');
 });

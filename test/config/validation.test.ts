@@ -130,10 +130,12 @@ test('units, numeric strings from the environment, and PORT override', () => {
   ]);
 });
 
-test('YAML syntax errors name their line', () => {
+test('YAML syntax errors name their line and column, and say what is wrong', () => {
   assert.throws(() => parseConfigText('server:\n  port: 1\n   bad: [', {}), (error: unknown) => {
     assert.ok(error instanceof ConfigError);
-    assert.match(error.problems[0]!.path, /^line \d+$/);
+    assert.match(error.problems[0]!.path, /^line \d+, column \d+$/);
+    // The reason, complete: not cut off at the colon before the source excerpt the yaml package appends.
+    assert.match(error.problems[0]!.message, /^YAML syntax: \S.*[^:]$/);
     return true;
   });
 });

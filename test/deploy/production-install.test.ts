@@ -20,12 +20,22 @@ test("the Dockerfile's runtime stage: production-only install of the built packa
   assert.match(dockerfile, /RUN npm ci --omit=dev/);
   assert.match(dockerfile, /^USER node$/m);
   assert.match(dockerfile, /^ENTRYPOINT \["node", "dist\/main\.js"\]$/m, 'exec form, so signals reach Node');
+  // Every stage that runs npm has .npmrc (omit=peer) in place before it does.
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+  assert.equal(stages.length, 2);
+  for (const stage of stages) {
+    const npmAt = stage.search(/^RUN npm /m);
+    assert.ok(npmAt > 0, `a stage that runs npm: ${stage.split('\n')[0]}`);
+    assert.match(stage.slice(0, npmAt), /^COPY package\.json package-lock\.json \.npmrc \.\/$/m, `.npmrc before npm in ${stage.split('\n')[0]}`);
+  }
+  // Kubernetes ignores HEALTHCHECK; a fixed port and scheme could not follow server.port or server.tls.
+  assert.doesNotMatch(dockerfile, /^HEALTHCHECK/m);
 
   const app = useTempDir(t, 'gw-runtime');
   // Build stage: compile with the dev toolchain.
   await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json'), '--outDir', join(app, 'dist')], { cwd: ROOT });
   // Runtime stage: exactly the files the Dockerfile copies, then production dependencies only.
-  for (const file of ['package.json', 'package-lock.json', 'config.example.yaml', 'bin']) cpSync(join(ROOT, file), join(app, file), { recursive: true });
+  for (const file of ['package.json', 'package-lock.json', '.npmrc', 'config.example.yaml', 'bin']) cpSync(join(ROOT, file), join(app, file), { recursive: true });
   await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app, timeout: 240_000 });
   const installed = JSON.parse((await run('npm', ['ls', '--omit=dev', '--json', '--depth=0'], { cwd: app })).stdout) as { dependencies: Record<string, unknown> };
   assert.ok(!('typescript' in installed.dependencies) && !('tsx' in installed.dependencies), 'no dev dependencies in the image');

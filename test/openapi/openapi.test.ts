@@ -48,5 +48,5 @@ test('wallaroo-gateway spec PIPELINE prints the same YAML', async () => {
   await SwaggerParser.validate(doc as never);
   const missing = await runCli(['spec', 'nope', '--config', join(ROOT, 'config.example.yaml')], { WALLAROO_CLIENT_SECRET: 'x' });
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /^GW_PIPELINE_NOT_FOUND: no pipeline named "nope"/);
+  assert.match(missing.stderr, /^wallaroo-gateway: GW_PIPELINE_NOT_FOUND: no pipeline named "nope"/);
 });
