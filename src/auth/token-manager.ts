@@ -86,8 +86,13 @@ const MAX_WAIT_FOR_RETRY_MS = 1_000;
  * lead refreshes at 40 s, not at once and forever).
  */
 export function refreshDelayMs(lifetimeMs: number, refreshBeforeMs: number): number {
-  return Math.max(MIN_REFRESH_DELAY_MS, lifetimeMs - Math.min(refreshBeforeMs, lifetimeMs / 3));
+  const delay = Math.max(MIN_REFRESH_DELAY_MS, lifetimeMs - Math.min(refreshBeforeMs, lifetimeMs / 3));
+  // setTimeout fires after 1 ms for any delay beyond 2^31 - 1 ms (24.8 days): that would be a refresh loop.
+  return Math.min(delay, MAX_TIMER_DELAY_MS);
 }
+
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export class TokenManager {
   readonly kind: TokenKind;

@@ -40,6 +40,12 @@ const OAUTH_ERROR = /^[a-z_]{1,40}$/;
 const REFUSED_CREDENTIALS = new Set(['invalid_client', 'unauthorized_client', 'invalid_grant', 'unsupported_grant_type', 'invalid_scope']);
 /** Without `expires_in`, Keycloak's shortest common lifetime: refreshed early rather than late. */
 const DEFAULT_LIFETIME_SECONDS = 60;
+/**
+ * A longer lifetime is taken as this one: the token is refreshed at least daily whatever the provider says (a
+ * 30-day service-account token, or 1e308), which keeps every refresh timer far below setTimeout's 24.8-day
+ * ceiling (beyond it a timer fires after 1 ms: a refresh loop) and every expiry a sane number.
+ */
+export const MAX_LIFETIME_SECONDS = 86_400;
 
 async function secret(ref: SecretRef): Promise<string> {
   try {
@@ -143,14 +149,14 @@ async function requestOnce(options: TokenRequest, refreshToken: string | null): 
   if (typeof refreshTokenValue === 'string' && refreshTokenValue !== '' && !BEARER_TOKEN.test(refreshTokenValue)) {
     throw new TokenRequestError('token endpoint answered 200 with a refresh_token that is not a valid token', true);
   }
-  const expiresIn = positiveNumber(payload?.expires_in) ?? DEFAULT_LIFETIME_SECONDS;
+  const expiresIn = Math.min(positiveNumber(payload?.expires_in) ?? DEFAULT_LIFETIME_SECONDS, MAX_LIFETIME_SECONDS);
   const refresh = typeof payload?.refresh_token === 'string' && payload.refresh_token !== '' ? payload.refresh_token : null;
   return {
     accessToken,
     expiresInSeconds: expiresIn,
     refreshToken: refresh,
     // Keycloak says 0 for "no expiry of its own" (an offline token); treat it as living as long as the access token.
-    refreshExpiresInSeconds: positiveNumber(payload?.refresh_expires_in) ?? expiresIn,
+    refreshExpiresInSeconds: Math.min(positiveNumber(payload?.refresh_expires_in) ?? expiresIn, MAX_LIFETIME_SECONDS),
   };
 }
 

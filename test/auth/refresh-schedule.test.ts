@@ -18,3 +18,9 @@ test('the refresh schedule is sane for every real token lifetime: never immediat
     assert.ok(delay >= (lifetime * 2) / 3 - 1 && delay <= lifetime, `lifetime ${lifetime}: ${delay}`);
   }
 });
+
+test('a lifetime beyond setTimeout’s ceiling never schedules a refresh timer that fires at once', () => {
+  const thirtyDays = 30 * 86_400_000;
+  assert.equal(refreshDelayMs(thirtyDays, 60_000), 2 ** 31 - 1);
+  assert.equal(refreshDelayMs(1e308 * 1000, 60_000), 2 ** 31 - 1);
+});
