@@ -89,8 +89,21 @@ const FASTIFY_ERRORS: Record<string, GatewayError['code']> = {
 };
 
 /** Any thrown value -> a coded gateway error; unknown ones become GW_INTERNAL with no detail leaked. */
+const explained = new WeakMap<object, GatewayError>();
+
+/**
+ * Records what a foreign error (a library's) means as a coded error, where the code that saw it knows and the
+ * handler that will answer for it does not: a Wallaroo answer whose framing breaks before its first byte is relayed
+ * fails inside Fastify's pipe, and must reach the caller as Wallaroo's bad answer, not as a gateway bug.
+ */
+export function explainError(error: unknown, meaning: GatewayError): void {
+  if (error !== null && typeof error === 'object') explained.set(error, meaning);
+}
+
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
+  const meaning = error !== null && typeof error === 'object' ? explained.get(error) : undefined;
+  if (meaning) return meaning;
   const fastifyError = error as Partial<FastifyError>;
   const mapped = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
   if (mapped) return new GatewayError(mapped, undefined, { cause: error });

@@ -4,7 +4,7 @@ import type { Batcher } from '../batching/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
 import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
-import { GatewayError } from '../errors.ts';
+import { explainError, GatewayError } from '../errors.ts';
 import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, declaredRequestLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
@@ -61,6 +61,7 @@ function judgeWhenRead(ctx: CallContext, slot: PipelineSlot, body: UpstreamAnswe
   body.once('end', () => slot.judge('healthy'));
   body.once('error', (error: unknown) => {
     const failure = upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
+    explainError(error, failure); // for the error handler, when nothing was relayed yet
     slot.judge(verdictOnError(failure));
     // Failing mid-relay (a broken chunk, a reset) cuts the caller's answer: the log line and the metrics name
     // Wallaroo's failure, not the caller leaving. (An answer read whole fails the request, logged as that error.)

@@ -92,7 +92,7 @@ function corruptArrow(random: () => number): Buffer {
 
 function makeCase(index: number, random: () => number): HostileCase {
   const route = pick(random, ['infer', 'infer-to-stream', 'openai', 'openai-stream'] as const);
-  const kinds = ['invalid status', 'garbage head', 'truncated body', 'lying content-length', 'oversized headers', 'broken chunking', 'closed without answer', 'reset mid-body', 'valid answer'];
+  const kinds = ['invalid status', 'garbage head', 'truncated body', 'lying content-length', 'oversized headers', 'broken chunking', 'broken first chunk', 'closed without answer', 'reset mid-body', 'valid answer'];
   if (route === 'openai-stream') kinds.push('sse', 'sse', 'sse', 'sse');
   if (route === 'openai') kinds.push('usage values', 'usage values');
   if (route.startsWith('infer')) kinds.push('corrupt arrow', 'corrupt arrow');
@@ -118,6 +118,8 @@ function makeCase(index: number, random: () => number): HostileCase {
       return { ...base, chunks: [framed(status, 'application/json', Buffer.from(JSON_ANSWER), [['x-big', 'a'.repeat(20_000 + Math.floor(random() * 80_000))]])], status: null, body: Buffer.alloc(0) };
     case 'broken chunking':
       return { ...base, chunks: [Buffer.from(`${head(`${status} X`, [['content-type', 'application/json'], ['transfer-encoding', 'chunked']])}5\r\n[{"a"\r\nzz\r\n1}]\r\n0\r\n\r\n`)], status, body: Buffer.from('[{"a"') };
+    case 'broken first chunk': // not one body byte before the framing breaks
+      return { ...base, chunks: [Buffer.from(`${head(`${status} X`, [['content-type', 'application/json'], ['transfer-encoding', 'chunked']])}ZZZ\r\n[{"a":1}]\r\n0\r\n\r\n`)], status, body: Buffer.alloc(0) };
     case 'closed without answer':
       return { ...base, chunks: [], status: null, body: Buffer.alloc(0) };
     case 'reset mid-body': {
@@ -209,6 +211,7 @@ function codedProblem(status: number, body: unknown): string | null {
   if (Object.keys(rest).length > 0) return `extra keys ${Object.keys(rest).join(',')}`;
   const entry = ERROR_CATALOG[code as keyof typeof ERROR_CATALOG];
   if (!entry) return `unknown code ${String(code)}`;
+  if (code === 'GW_INTERNAL') return 'GW_INTERNAL: a hostile answer from Wallaroo is never a gateway bug';
   if (statusCode !== status || entry.statusCode !== status) return `status ${status} but body ${String(statusCode)} and catalog ${entry.statusCode}`;
   if (typeof error !== 'string' || typeof message !== 'string') return 'error/message not strings';
   if (INTERNAL_TEXT.test(message)) return `internal text in message: ${message}`;

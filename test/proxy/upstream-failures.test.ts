@@ -46,3 +46,16 @@ test('a refused connection is 502 GW_UPSTREAM_UNREACHABLE; a reset mid-answer to
   assert.equal(reset.status, 502);
   assert.equal(reset.json<{ code: string }>().code, 'GW_UPSTREAM_UNREACHABLE');
 });
+
+test('an answer whose chunked framing breaks before its first body byte is 502 GW_UPSTREAM_BAD_RESPONSE, not a gateway bug', async (t) => {
+  const brokenPort = await listenRaw(t, (socket) =>
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nZZZ\r\n[{"a":1}]\r\n0\r\n\r\n')),
+  );
+  const simulator = await useSimulator(t);
+  const gw = await startGateway(t, standInConfig(simulator, brokenPort, { name: 'broken' }));
+  const answer = await infer(gw.url, 'broken', ccfraudBody());
+  assert.deepEqual(answer.json(), {
+    statusCode: 502, code: 'GW_UPSTREAM_BAD_RESPONSE', error: 'Bad Gateway', message: "pipeline broken: Wallaroo's answer was not valid HTTP (HTTPParserError)",
+  });
+  assert.equal(gw.logs.some((line) => line.msg === 'unexpected error'), false, 'no stack, no raw bytes of the answer in the log');
+});
