@@ -36,7 +36,7 @@ export const ERROR_CATALOG = {
   GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },
   GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a token fetched after it had refused the previous one (credentials or permissions, not expiry).' },
   GW_DISCOVERY_FAILED: { statusCode: 502, summary: "The pipeline's inference URL could not be resolved through the MLOps API." },
-  GW_DISCOVERY_UNTRUSTED_URL: { statusCode: 502, summary: 'A resolved URL is not on the configured Wallaroo origin (scheme, host, port).' },
+  GW_DISCOVERY_UNTRUSTED_URL: { statusCode: 502, summary: 'A resolved URL is not on the configured Wallaroo origin (scheme, host, port), or has dot segments.' },
   GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },
   GW_UPSTREAM_BAD_RESPONSE: { statusCode: 502, summary: 'Wallaroo answered something the gateway could not read or convert.' },
   GW_UPSTREAM_TIMEOUT: { statusCode: 504, summary: 'Wallaroo did not answer within the pipeline timeout.' },

@@ -11,7 +11,7 @@ import { type SecretCheck, secretRef } from './secrets.ts';
 import { parseTypeSpec } from './type-spec.ts';
 import type { GatewayConfig, PipelineConfig } from './types.ts';
 import { parseDurationMs, parseSize } from './units.ts';
-import { checkedUrl, wallarooTransportProblems } from './url-safety.ts';
+import { checkedUrl, hasDotSegments, wallarooTransportProblems } from './url-safety.ts';
 
 // Parsing and validation of the config file: YAML, ${VAR} interpolation, the schema, then the checks a schema
 // cannot express, every problem collected with its path before one ConfigError is thrown.
@@ -62,6 +62,7 @@ function normalisePipeline(raw: RawPipeline, index: number, origin: string | nul
     if (url && origin !== null && url.origin !== origin) {
       problems.push({ path: `${at}.url`, message: `must be on the Wallaroo origin ${origin}` });
     }
+    if (url && hasDotSegments(raw.url)) problems.push({ path: `${at}.url`, message: 'must not have "." or ".." path segments' });
   }
   if (raw.inputSchema) {
     for (const [column, spec] of Object.entries(raw.inputSchema)) {

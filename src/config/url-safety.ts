@@ -73,3 +73,16 @@ export function insecureTransportWarning(transport: WallarooTransport): string |
   if (uses.length === 0) return null;
   return `wallaroo.allowInsecure: ${uses.join(', ')}; tokens and the client secret can be read or taken by anyone on the network path. Use this in a lab only.`;
 }
+
+/** `.` or `..` as a path segment, also percent-encoded or after a backslash (URL parsing reads a backslash as `/`). */
+const DOT_SEGMENT = /(^|[/\\])(\.|%2e){1,2}($|[/\\?#])/i;
+
+/**
+ * Whether an absolute URL's path, as written, has `.` or `..` segments (URL parsing resolves them away, so a URL
+ * on the right origin can still name any path there).
+ */
+export function hasDotSegments(candidate: string): boolean {
+  const afterScheme = candidate.indexOf('//');
+  const authorityEnd = afterScheme < 0 ? -1 : candidate.slice(afterScheme + 2).search(/[/\\]/);
+  return authorityEnd >= 0 && DOT_SEGMENT.test(candidate.slice(afterScheme + 2 + authorityEnd));
+}

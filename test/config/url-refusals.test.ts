@@ -54,3 +54,11 @@ test('plain http on loopback, and insecure settings with allowInsecure: true, ar
   assert.deepEqual(problemsOf(insecure), []);
   assert.equal(parseConfig(insecure, {}).wallaroo.allowInsecure, true);
 });
+
+test('a pipeline url with dot segments is refused: on the Wallaroo origin, it could still name any path there', () => {
+  const pipelines = [{ name: 'p', url: 'https://wallaroo.example.com/infer/../auth/realms/master/protocol/openid-connect/token' }];
+  assert.deepEqual(problemsOf({ ...BASE, pipelines }), ['pipelines[0].url: must not have "." or ".." path segments']);
+  const encoded = [{ name: 'p', url: 'https://wallaroo.example.com/infer/%2E%2e/auth' }];
+  assert.deepEqual(problemsOf({ ...BASE, pipelines: encoded }), ['pipelines[0].url: must not have "." or ".." path segments']);
+  assert.deepEqual(problemsOf({ ...BASE, pipelines: [{ name: 'p', url: 'https://wallaroo.example.com/v1/api/pipelines/infer/p.v2-1/p.v2' }] }), []);
+});
