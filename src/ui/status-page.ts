@@ -98,7 +98,7 @@ function renderGateway(g) {
   state.textContent = g.draining ? 'draining' : 'serving';
   state.className = 'badge ' + (g.draining ? 'warn' : 'good');
   $('tracing').textContent = g.tracing.enabled ? 'tracing on (' + Math.round(g.tracing.sampleRatio * 1000) / 10 + ' % sampled)' : 'tracing off';
-  $('window').textContent = g.windowSeconds === null ? 'rates appear after the next refresh' : 'rates and percentiles over the last ' + Math.round(g.windowSeconds) + ' s';
+  $('window').textContent = g.windowSeconds === null ? 'rates appear after the next refresh' : 'rates and percentiles over the last ' + (g.windowSeconds < 10 ? g.windowSeconds.toFixed(1) : Math.round(g.windowSeconds)) + ' s';
 }
 
 function renderTokens(tokens) {

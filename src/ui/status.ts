@@ -12,10 +12,8 @@ import type { PipelineError, PipelineRuntime, StatusSource, TokenError } from '.
 const PIPELINE_ROUTES = new Set(['infer', 'openai']);
 /** Figures cover at most this much time... */
 const WINDOW_MS = 60_000;
-/** ...from samples kept at least this far apart (so at most 13 are held, however often the page polls)... */
+/** ...from samples kept at least this far apart (so at most 13 are held, however often the page polls). */
 const SAMPLE_SPACING_MS = 5_000;
-/** ...and spanning at least this much: a window of a few milliseconds would show rates of noise. */
-const MIN_WINDOW_MS = 1_000;
 
 interface PipelineSample {
   requests: number;
@@ -155,7 +153,7 @@ export class StatusReporter {
     const at = this.now();
     const current = await this.sample(at);
     while (this.samples.length > 0 && at - this.samples[0]!.at > WINDOW_MS) this.samples.shift();
-    const base = this.samples.find((sample) => sample.at <= at - MIN_WINDOW_MS) ?? null;
+    const base = this.samples.find((sample) => sample.at < at) ?? null;
     const last = this.samples[this.samples.length - 1];
     if (!last || at - last.at >= SAMPLE_SPACING_MS) this.samples.push(current);
     const seconds = base ? (at - base.at) / 1000 : null;

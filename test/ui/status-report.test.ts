@@ -81,14 +81,13 @@ test('status report: rates, error ratio and percentiles over the window from the
   assert.ok(Math.abs(r.engineP50Ms! - 0.75) < 1e-9, `engine p50 ${r.engineP50Ms}`);
   assert.deepEqual(second.pipelines[0]!.rateLimit, { max: 5, timeWindowMs: 1000, limitedTotal: 6, limitedPerSecond: 3 });
 
-  // A poll right after another still reports over at least a second (here: since the start), never a window of
-  // a few milliseconds.
+  // A poll right after another reports over the same window, from the start: samples are kept 5 s apart.
   now += 500;
   const soon = await reporter.report();
   assert.equal(soon.gateway.windowSeconds, 2.5);
   assert.equal(soon.pipelines[0]!.requests.perSecond, 8);
 
-  // Idle past the window: the old samples are gone, so the next poll starts a new window, reported from a second on.
+  // Idle past the window: the old samples are gone, so the next poll starts a new window.
   now += 61_000;
   const idle = await reporter.report();
   assert.equal(idle.gateway.windowSeconds, null);
