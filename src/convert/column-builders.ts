@@ -38,8 +38,10 @@ function buildNumeric(type: DataType, values: readonly unknown[], column: string
   const isInt = type.typeId === Type.Int;
   const bigint = data instanceof BigInt64Array || data instanceof BigUint64Array;
   const intType = type as unknown as { bitWidth: number; isSigned: boolean };
-  const min = isInt && !bigint ? (intType.isSigned ? -(2 ** (intType.bitWidth - 1)) : 0) : -Infinity;
-  const max = isInt && !bigint ? 2 ** (intType.bitWidth - (intType.isSigned ? 1 : 0)) - 1 : Infinity;
+  // 64-bit columns too: a BigInt64Array silently wraps 1e19 around to a negative number. The upper bound is
+  // exclusive (2^63 - 1 is not a double: it rounds up to 2^63, which would wrap).
+  const min = isInt ? (intType.isSigned ? -(2 ** (intType.bitWidth - 1)) : 0) : -Infinity;
+  const beyond = isInt ? 2 ** (intType.bitWidth - (intType.isSigned ? 1 : 0)) : Infinity;
   const timestampScale = type.typeId === Type.Timestamp ? TIMESTAMP_FROM_MS[(type as unknown as { unit: number }).unit]! : 0;
   for (let i = 0; i < length; i++) {
     let value = values[i];
@@ -53,7 +55,7 @@ function buildNumeric(type: DataType, values: readonly unknown[], column: string
       data[i] = BigInt(Math.round(value * timestampScale));
       continue;
     }
-    if (typeof value !== 'number' || (isInt && (!Number.isInteger(value) || value < min || value > max))) {
+    if (typeof value !== 'number' || (isInt && (!Number.isInteger(value) || value < min || value >= beyond))) {
       throw mismatch(rowOf(i), column, `expected ${type}, got ${describe(value)}`);
     }
     if (bigint) {

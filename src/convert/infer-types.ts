@@ -1,5 +1,5 @@
 // Arrow types for JSON columns that have no inputSchema, inferred the way pyarrow would: int64 when every number
-// is an integer, float64 otherwise, utf8, bool, struct for objects, list for arrays, null when only nulls.
+// is a safe integer (a JSON number is a double), float64 otherwise, utf8, bool, struct for objects, list for arrays, null when only nulls.
 import { Bool, type DataType, Field, Float64, Int64, List, Null, Struct, Utf8 } from 'apache-arrow';
 import { GatewayError } from '../errors.ts';
 import type { ConversionBudget } from './budget.ts';
@@ -46,7 +46,9 @@ export class Inference {
     switch (typeof value) {
       case 'number':
         if (current.kind === 'float') return current;
-        if (current.kind === 'int' || current.kind === 'null') return Number.isInteger(value) ? (current.kind === 'null' ? { kind: 'int' } : current) : { kind: 'float' };
+        // Only a safe integer is an int64: 1e19 or 1e300 would wrap around in a BigInt64Array (silently wrong
+        // numbers), and past 2^53 a JSON number is a double anyway.
+        if (current.kind === 'int' || current.kind === 'null') return Number.isSafeInteger(value) ? (current.kind === 'null' ? { kind: 'int' } : current) : { kind: 'float' };
         break;
       case 'string':
         if (current.kind === 'string' || current.kind === 'null') return current.kind === 'null' ? { kind: 'string' } : current;
@@ -61,7 +63,7 @@ export class Inference {
           for (let i = 0; i < value.length; i++) {
             const element: unknown = value[i];
             // Tensors are long runs of numbers: keep that loop free of calls.
-            if (typeof element === 'number' && (item.kind === 'float' || (item.kind === 'int' && Number.isInteger(element)))) continue;
+            if (typeof element === 'number' && (item.kind === 'float' || (item.kind === 'int' && Number.isSafeInteger(element)))) continue;
             item = this.infer(element, item, row, column, depth + 1);
           }
           return current.kind === 'list' && current.item === item ? current : { kind: 'list', item };

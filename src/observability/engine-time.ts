@@ -64,6 +64,18 @@ export function engineTimeShape(url: string): EngineTimeShape | null {
   return shape;
 }
 
+/**
+ * Engine time longer than this is not a measurement: no call can outlast the longest pipeline timeoutMs the
+ * config allows (one hour). Recorded, one absurd value (1e300) would own the histogram's sum for the process's life.
+ */
+const MAX_ENGINE_SECONDS = 3_600;
+
+/** The total of elapsed nanoseconds as seconds; null unless every step and the total are plausible. */
+function plausibleSeconds(totalNanoseconds: number): number | null {
+  const seconds = totalNanoseconds / 1e9;
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_ENGINE_SECONDS ? seconds : null;
+}
+
 /** Seconds from the text of an elapsed list (`: [123, 456]` after its key); null when it is not one. */
 function secondsFromList(text: string): number | null {
   const match = /^\s*:\s*\[([^\]]*)\]/.exec(text);
@@ -76,7 +88,7 @@ function secondsFromList(text: string): number | null {
     if (item.trim() === '' || !Number.isFinite(value) || value < 0) return null;
     total += value;
   }
-  return total / 1e9;
+  return plausibleSeconds(total);
 }
 
 /**
@@ -173,8 +185,12 @@ function secondsFromListData(data: Data, index: number): number | null {
   if (!child || (childType?.typeId !== Type.Int && childType?.typeId !== Type.Float) || end - start > MAX_STEPS) return null;
   const values = child.values as ArrayLike<number | bigint>;
   let total = 0;
-  for (let i = start; i < end; i++) total += Number(values[i]);
-  return total / 1e9;
+  for (let i = start; i < end; i++) {
+    const value = Number(values[i]);
+    if (!(value >= 0)) return null; // negative or NaN
+    total += value;
+  }
+  return plausibleSeconds(total);
 }
 
 /** Seconds from the first row's metadata.elapsed of a Wallaroo Arrow answer (nested or flattened), or null. */

@@ -124,3 +124,15 @@ test('through the gateway: each recorded shape, streamed or sent whole, gives on
   assert.equal((await requestLine(++requests)).engineMs, undefined);
   assert.equal(await samples(), expectedSamples, 'no sample when metadata is excluded');
 });
+
+test('an implausible engine time (negative, not finite, longer than the longest pipeline timeout) is no sample, in JSON and in Arrow', async () => {
+  const { convertBody } = await import('../../src/convert/index.ts');
+  const answer = (elapsed: string) => Buffer.from(`[{"out":{"dense_1":[0.5]},"metadata":{"elapsed":${elapsed}}}]`);
+  const arrow = (elapsed: string) => convertBody(answer(elapsed), 'json', 'arrow-file');
+  for (const elapsed of ['[1e300]', '[3600000000001]', '[1000, 3600000000000]', '[-5]']) {
+    assert.equal(elapsedFromAnswer(answer(elapsed), JSON_RECORDS), null, `JSON ${elapsed}`);
+    assert.equal(elapsedFromAnswer(arrow(elapsed), ARROW_FILE), null, `Arrow ${elapsed}`);
+  }
+  assert.equal(elapsedFromAnswer(answer('[3600000000000]'), JSON_RECORDS), 3600, 'an hour is still a measurement');
+  assert.equal(elapsedFromAnswer(arrow('[1500000, 2500000]'), ARROW_FILE), 0.004);
+});
