@@ -55,6 +55,12 @@ function formatOf(range: MediaRange): BodyFormat | null {
   }
 }
 
+/** The format of an answer from its Content-Type; null when it names none the gateway knows (or is missing). */
+export function answerFormat(contentType: string | undefined): BodyFormat | null {
+  const range = contentType ? parseMediaRange(contentType) : null;
+  return range ? formatOf(range) : null;
+}
+
 /** The format of a request body from its Content-Type; missing or unsupported is GW_UNSUPPORTED_MEDIA_TYPE. */
 export function requestFormat(contentType: string | undefined): BodyFormat {
   const range = contentType ? parseMediaRange(contentType) : null;

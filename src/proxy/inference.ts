@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Batcher } from '../batching/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { type ConversionLimits, convertBody } from '../convert/index.ts';
-import { type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion, needsResponseConversion } from '../convert/negotiate.ts';
+import { answerFormat, type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion } from '../convert/negotiate.ts';
 import { explainError, GatewayError } from '../errors.ts';
 import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, declaredRequestLength, firstHeader } from '../http/headers.ts';
@@ -145,13 +145,16 @@ export class InferenceRoute {
     boundAnswerBody(ctx, response.body, pipeline.timeoutMs, reply.raw);
     if (body instanceof MeteredBody) stats.bytesIn = body.bytes;
 
-    if (needsResponseConversion(plan) && response.statusCode >= 200 && response.statusCode < 300) {
+    // Wallaroo answers in the format asked for; one that answers in another known format anyway is converted to
+    // what the caller wants, rather than relayed under a type the caller did not ask for.
+    const answered = answerFormat(firstHeader(response.headers['content-type'])) ?? plan.upstreamResponse;
+    if (response.statusCode >= 200 && response.statusCode < 300 && answered !== plan.outbound) {
       assertIdentityEncoding(ctx, response.headers);
       const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
-      this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[plan.upstreamResponse], request.url));
+      this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[answered], request.url));
       let converted: Buffer;
       try {
-        converted = this.convert(answer, plan.upstreamResponse, plan.outbound, pipeline, ctx);
+        converted = this.convert(answer, answered, plan.outbound, pipeline, ctx);
       } catch (error) {
         throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer could not be converted${error instanceof GatewayError ? `: ${error.message}` : ''}`);
       }
