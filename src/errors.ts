@@ -11,7 +11,7 @@ export const ERROR_CATALOG = {
   GW_PIPELINE_NOT_FOUND: { statusCode: 404, summary: 'The pipeline name in the path is not configured.' },
   GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The route exists but not for this HTTP method.' },
   GW_BAD_REQUEST: { statusCode: 400, summary: 'The request itself is malformed (headers, URL).' },
-  GW_BAD_FRAMING: { statusCode: 400, summary: "The request's length is ambiguous or unreadable (Content-Length with Transfer-Encoding, repeated or non-numeric Content-Length, broken chunked encoding); the connection is closed." },
+  GW_BAD_FRAMING: { statusCode: 400, summary: "The request's length is ambiguous or unreadable (Content-Length with Transfer-Encoding, repeated or non-numeric Content-Length, broken chunked encoding, a transfer coding other than chunked); the connection is closed." },
   GW_HEADERS_TOO_LARGE: { statusCode: 431, summary: "The request line and headers exceed the HTTP server's header size limit (Node's, 16 KiB by default); the connection is closed." },
   GW_EXPECTATION_FAILED: { statusCode: 417, summary: 'The request has an Expect header other than 100-continue.' },
   GW_URI_TOO_LONG: { statusCode: 414, summary: 'A path segment (such as the pipeline name) is longer than any configured one can be.' },

@@ -1,5 +1,6 @@
 // Leaf helpers for HTTP header values, shared by every room that reads a request. Pure.
 import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.ts';
 
 /** A caller's x-request-id is kept only in this form (it ends up in logs). */
 export const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -25,7 +26,12 @@ export function mediaType(header: string | undefined): string {
  * Transfer-Encoding is sent (a zero-length body, RFC 9112 6.3); null when it is not known before it is read.
  */
 export function declaredRequestLength(headers: { 'content-length'?: string | undefined; 'transfer-encoding'?: string | undefined }): number | null {
-  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return 0;
+  const coding = headers['transfer-encoding'];
+  if (coding === undefined && headers['content-length'] === undefined) return 0;
+  // Node's parser takes `gzip, chunked` and undoes only the chunking: the gzip would reach Wallaroo as the body.
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+    throw new GatewayError('GW_BAD_FRAMING', `Transfer-Encoding ${JSON.stringify(coding.slice(0, 64))} is not supported: send the body chunked only (a compressed body says so in Content-Encoding)`);
+  }
   return declaredLength(headers['content-length']);
 }
 
