@@ -55,10 +55,21 @@ function formatOf(range: MediaRange): BodyFormat | null {
   }
 }
 
-/** The format of an answer from its Content-Type; null when it names none the gateway knows (or is missing). */
+const answerFormats = new Map<string, BodyFormat | null>();
+const ANSWER_FORMATS_KEPT = 64;
+
+/**
+ * The format of an answer from its Content-Type; null when it names none the gateway knows (or is missing). Read
+ * for every answer, so the few types Wallaroo sends are parsed once (the first 64 short ones are remembered).
+ */
 export function answerFormat(contentType: string | undefined): BodyFormat | null {
-  const range = contentType ? parseMediaRange(contentType) : null;
-  return range ? formatOf(range) : null;
+  if (!contentType) return null;
+  const known = answerFormats.get(contentType);
+  if (known !== undefined) return known;
+  const range = parseMediaRange(contentType);
+  const format = range ? formatOf(range) : null;
+  if (answerFormats.size < ANSWER_FORMATS_KEPT && contentType.length <= 128) answerFormats.set(contentType, format);
+  return format;
 }
 
 /** The format of a request body from its Content-Type; missing or unsupported is GW_UNSUPPORTED_MEDIA_TYPE. */
