@@ -21,7 +21,7 @@ export const ERROR_CATALOG = {
   GW_INVALID_ARROW: { statusCode: 400, summary: 'The body is not a readable Arrow IPC file or stream (truncated, corrupt).' },
   GW_SCHEMA_MISMATCH: { statusCode: 400, summary: 'A value does not fit the column type (inputSchema or inferred); the message names row and column.' },
   GW_BODY_TOO_LARGE: { statusCode: 413, summary: 'The body exceeds server.bodyLimit (server.openAiBodyLimit on the OpenAI routes); refused before it is read in full.' },
-  GW_BODY_TOO_COMPLEX: { statusCode: 413, summary: 'Decoding or converting the body would exceed a budget (values, columns, output bytes or JSON arrays and objects; conversion.* in the config, SECURITY.md); refused before the memory is taken.' },
+  GW_BODY_TOO_COMPLEX: { statusCode: 413, summary: 'Decoding or converting the body would exceed a budget (values, columns, output bytes or JSON arrays and objects; conversion.* in the config; or the working memory of a conversion past server.bufferBudget; SECURITY.md); refused before the memory is taken.' },
   GW_UNSUPPORTED_MEDIA_TYPE: { statusCode: 415, summary: 'Content-Type is not pandas-records JSON or Arrow IPC file/stream.' },
   GW_NOT_ACCEPTABLE: { statusCode: 406, summary: 'Accept names no format the gateway can answer in.' },
   GW_REQUEST_TIMEOUT: { statusCode: 408, summary: 'The caller sent its body too slowly.' },

@@ -22,6 +22,45 @@ export const OUTPUT_BYTES_PER_INPUT_BYTE = 16;
 /** Output every conversion may write whatever its input's size. */
 export const OUTPUT_FLOOR_BYTES = 1024 * 1024;
 
+/**
+ * Working memory of a JSON -> Arrow conversion per value the body holds (scalars, arrays and objects), beyond the
+ * decoded text and the string values' characters (below). Measured with bench/conversion-memory.ts: peak RSS
+ * (resourceUsage().maxRSS) of a fresh process converting a 16 MB and a 32 MB body, minus its RSS before, minus
+ * one byte per character of text, divided by the values: `[{"a":[1,1,...]}]` 37-48, the same with 1.5 45-49,
+ * rows of 29-float tensors 18-23 (float32 inputSchema 13-15), rows of ten `"feature_i":float` 50-61, nested
+ * objects 39-40, short strings 45-54. The highest, 61, rounded up: JSON.parse's values (a heap number is 16
+ * bytes, an array slot 8), the column arrays, the Arrow builders and the IPC output, with the heap's slack.
+ */
+export const JSON_WORKING_BYTES_PER_VALUE = 64;
+/**
+ * Working memory per character of a JSON string value beyond the text's own (keys are kept once, by V8's object
+ * shapes): its copy in the parsed value, its UTF-8 in the Arrow column and in the IPC output, a byte each for
+ * Latin-1 text. Measured as above with rows of one 200-character string, after the per-value share: 1.2 to 2.1.
+ */
+export const JSON_WORKING_BYTES_PER_STRING_CHAR = 3;
+
+/** What json-guard's scan counted: values (scalars, arrays, objects) and the characters of string values. */
+export interface JsonCounts {
+  values: number;
+  stringChars: number;
+}
+
+/**
+ * Bytes a JSON -> Arrow conversion of a `textLength`-character body holding `counts` will hold at its peak
+ * beyond the body's own bytes: the decoded text (one byte a character; the rare two-byte text is covered by the
+ * per-value margin), every value, every string value's characters.
+ */
+export function jsonWorkingBytes(textLength: number, counts: JsonCounts): number {
+  return textLength + JSON_WORKING_BYTES_PER_VALUE * counts.values + JSON_WORKING_BYTES_PER_STRING_CHAR * counts.stringChars;
+}
+
+/**
+ * Charges working memory a conversion is about to hold besides its input: `bytes` is the total so far (a call
+ * replaces the previous one, it does not add to it); `what` says what for, for the refusal. Throws to refuse
+ * (the gateway's buffer budget: 413 when it can never fit, 503 when it does not fit now).
+ */
+export type ReserveWorkingMemory = (bytes: number, what: string) => void;
+
 function tooComplex(message: string): GatewayError {
   return new GatewayError('GW_BODY_TOO_COMPLEX', message);
 }
@@ -37,6 +76,8 @@ export class ConversionBudget {
   constructor(
     readonly limits: Readonly<ConversionLimits>,
     readonly inputBytes: number,
+    /** Charged before the output grows (Arrow -> JSON), when the caller holds a buffer budget. */
+    readonly reserve: ReserveWorkingMemory | null = null,
   ) {
     this.elements = Math.min(limits.maxElements, ELEMENTS_FLOOR + ELEMENTS_PER_INPUT_BYTE * inputBytes);
     this.outputBytes = Math.min(limits.maxOutputBytes, OUTPUT_FLOOR_BYTES + OUTPUT_BYTES_PER_INPUT_BYTE * inputBytes);
@@ -86,6 +127,10 @@ export class ConversionBudget {
 }
 
 /** A budget for `inputBytes` under the configured limits (the defaults when none are given). */
-export function budgetFor(inputBytes: number, limits: Readonly<ConversionLimits> = DEFAULT_CONVERSION_LIMITS): ConversionBudget {
-  return new ConversionBudget(limits, inputBytes);
+export function budgetFor(
+  inputBytes: number,
+  limits: Readonly<ConversionLimits> = DEFAULT_CONVERSION_LIMITS,
+  reserve: ReserveWorkingMemory | null = null,
+): ConversionBudget {
+  return new ConversionBudget(limits, inputBytes, reserve);
 }

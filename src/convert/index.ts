@@ -4,14 +4,14 @@
 import { tableToIPC } from 'apache-arrow';
 import { GatewayError } from '../errors.ts';
 import { tableToJsonBytes } from './arrow-to-json.ts';
-import { budgetFor, } from './budget.ts';
+import { budgetFor } from './budget.ts';
 import { ipcBytesOf, type JsonToArrowOptions, jsonToArrow } from './json-to-arrow.ts';
 import type { BodyFormat } from './negotiate.ts';
 import { readArrow } from './read-arrow.ts';
 
 export { arrowToJson, formatFloat32, tableToJson, tableToJsonBytes } from './arrow-to-json.ts';
 export { parseArrowTypeSpec, parseInputSchema } from './arrow-types.ts';
-export { budgetFor, ConversionBudget, type ConversionLimits, DEFAULT_CONVERSION_LIMITS } from './budget.ts';
+export { budgetFor, ConversionBudget, type ConversionLimits, DEFAULT_CONVERSION_LIMITS, JSON_WORKING_BYTES_PER_VALUE, jsonWorkingBytes, type ReserveWorkingMemory } from './budget.ts';
 export { checkJsonShape, parseJson } from './json-guard.ts';
 export { jsonToArrow, type JsonToArrowOptions, parseRecords, recordsToTable } from './json-to-arrow.ts';
 export { readArrow } from './read-arrow.ts';
@@ -21,10 +21,12 @@ export function convertBody(body: Uint8Array, from: BodyFormat, to: BodyFormat, 
   if (from === to) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   try {
     if (from === 'json') return Buffer.from(jsonToArrow(body, to === 'arrow-file' ? 'file' : 'stream', options));
-    const budget = budgetFor(body.byteLength, options.limits);
+    const budget = budgetFor(body.byteLength, options.limits, options.reserve);
     const table = readArrow(body, budget);
     if (to === 'json') return tableToJsonBytes(table, budget);
-    budget.checkOutput(ipcBytesOf(table), 'the Arrow IPC body');
+    const ipcBytes = ipcBytesOf(table);
+    budget.checkOutput(ipcBytes, 'the Arrow IPC body');
+    options.reserve?.(ipcBytes, `the Arrow IPC body's ${ipcBytes} bytes`);
     return Buffer.from(tableToIPC(table, to === 'arrow-file' ? 'file' : 'stream'));
   } catch (error) {
     if (error instanceof GatewayError) throw error;

@@ -16,7 +16,7 @@
 // names is refused here, never stricter than that later check. OpenAI bodies are not converted and not counted.
 import { DEFAULT_CONVERSION_LIMITS } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import type { ConversionLimits } from './budget.ts';
+import type { ConversionLimits, JsonCounts } from './budget.ts';
 
 export type JsonLimits = Pick<ConversionLimits, 'maxJsonDepth' | 'maxJsonContainers' | 'maxColumns'>;
 
@@ -38,6 +38,13 @@ function tooManyContainers(allowed: number, length: number, maxJsonContainers: n
     : 'conversion.maxJsonContainers';
   return new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON holds more than ${allowed} arrays and objects (${share})`);
 }
+
+/**
+ * What checkJsonShape counted on its way, for jsonWorkingBytes (budget.ts): values the text holds (scalars,
+ * arrays, objects; an upper bound, an empty array or object counts twice) and characters inside the quotes of
+ * strings that are values, not keys (escapes counted as written).
+ */
+export type JsonShape = JsonCounts;
 
 /** Position of the next `character` at or after `from`, or `past` (one beyond the text) when there is none. */
 function next(text: string, character: string, from: number, past: number): number {
@@ -63,8 +70,11 @@ function closingQuote(text: string, open: number): number {
  * bytes beyond JSON_CONTAINERS_FLOOR), an object has more than `maxColumns` keys, or (`countDistinctKeys`) the
  * text names more than `maxColumns` distinct keys. Malformed text is left to JSON.parse.
  */
-export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS, countDistinctKeys = false): void {
+export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS, countDistinctKeys = false): JsonShape {
   const past = text.length;
+  let values = 1; // the outermost value; then one per comma and one per array or object (their first item)
+  let stringChars = 0; // characters between the quotes of strings that are not keys
+  let keyCounted = true; // the last string's characters were taken back from stringChars (it was a key)
   const names = countDistinctKeys ? new Set<string>() : null;
   let stringStart = -1; // the last string's quotes: a colon right after it makes it a key
   let stringEnd = -1;
@@ -78,22 +88,39 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
   let closeObject = next(text, '}', 0, past);
   let colon = next(text, ':', 0, past);
   let quote = next(text, '"', 0, past);
+  let comma = next(text, ',', 0, past);
   for (;;) {
-    const at = Math.min(openArray, closeArray, openObject, closeObject, colon, quote);
-    if (at >= past) return;
-    if (at === quote) {
+    const at = Math.min(openArray, closeArray, openObject, closeObject, colon, quote, comma);
+    if (at >= past) return { values: values + containers, stringChars };
+    if (at === comma) {
+      // A run of commas between structural characters (a tensor's numbers) is counted in this tight loop.
+      const stop = Math.min(openArray, closeArray, openObject, closeObject, colon, quote);
+      let following = at;
+      do {
+        values++;
+        following = text.indexOf(',', following + 1);
+      } while (following >= 0 && following < stop);
+      comma = following < 0 ? past : following;
+    } else if (at === quote) {
       const end = closingQuote(text, at);
-      if (end < 0) return; // unterminated: JSON.parse reports it
+      if (end < 0) return { values: values + containers, stringChars }; // unterminated: JSON.parse reports it
       stringStart = at;
       stringEnd = end;
+      stringChars += end - at - 1;
+      keyCounted = false;
       // Brackets and colons inside the string are text, not structure.
       if (openArray < end) openArray = next(text, '[', end, past);
       if (closeArray < end) closeArray = next(text, ']', end, past);
       if (openObject < end) openObject = next(text, '{', end, past);
       if (closeObject < end) closeObject = next(text, '}', end, past);
       if (colon < end) colon = next(text, ':', end, past);
+      if (comma < end) comma = next(text, ',', end, past);
       quote = next(text, '"', end + 1, past);
     } else if (at === colon) {
+      if (!keyCounted && stringEnd > stringStart) {
+        stringChars -= stringEnd - stringStart - 1; // a key: V8 keeps one copy of each name, in the object's shape
+        keyCounted = true;
+      }
       if (depth > 0 && ++keys[depth]! > limits.maxColumns) {
         throw new GatewayError('GW_BODY_TOO_COMPLEX', `the JSON has an object of more than ${limits.maxColumns} keys (conversion.maxColumns)`);
       }
@@ -121,13 +148,19 @@ export function checkJsonShape(text: string, limits: JsonLimits = DEFAULT_CONVER
 }
 
 /**
- * UTF-8 bytes (or text) -> the parsed value, after checkJsonShape (distinct keys counted when `forConversion`);
- * invalid JSON is GW_INVALID_JSON.
+ * UTF-8 bytes (or text) -> the parsed value, after checkJsonShape (distinct keys counted when `forConversion`)
+ * and `beforeParse` with what it counted (it throws to refuse the body); invalid JSON is GW_INVALID_JSON.
  */
-export function parseJson(body: string | Uint8Array, limits: JsonLimits = DEFAULT_CONVERSION_LIMITS, forConversion = false): unknown {
+export function parseJson(
+  body: string | Uint8Array,
+  limits: JsonLimits = DEFAULT_CONVERSION_LIMITS,
+  forConversion = false,
+  beforeParse?: (shape: JsonShape, text: string) => void,
+): unknown {
   const text = typeof body === 'string' ? body : decoder.decode(body);
   if (text.trim() === '') throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
-  checkJsonShape(text, limits, forConversion);
+  const shape = checkJsonShape(text, limits, forConversion);
+  beforeParse?.(shape, text);
   try {
     return JSON.parse(text);
   } catch (error) {

@@ -4,7 +4,7 @@
 // capped, and every array is charged to the conversion budget before it is allocated (column-builders.ts).
 import { type Data, type DataType, Field, makeData, RecordBatch, Schema, Struct, Table, tableToIPC } from 'apache-arrow';
 import { GatewayError } from '../errors.ts';
-import { budgetFor, type ConversionBudget, type ConversionLimits, DEFAULT_CONVERSION_LIMITS } from './budget.ts';
+import { budgetFor, type ConversionBudget, type ConversionLimits, DEFAULT_CONVERSION_LIMITS, JSON_WORKING_BYTES_PER_VALUE, jsonWorkingBytes, type ReserveWorkingMemory } from './budget.ts';
 import { buildData } from './column-builders.ts';
 import { type Inferred, Inference, NULL_INFERRED, toArrowType } from './infer-types.ts';
 import { parseJson } from './json-guard.ts';
@@ -14,14 +14,23 @@ export interface JsonToArrowOptions {
   schema?: ReadonlyMap<string, DataType> | undefined;
   /** Budgets (conversion.* in the config); the defaults when absent. */
   limits?: Readonly<ConversionLimits> | undefined;
+  /**
+   * The caller's buffer budget: charged the conversion's estimated working memory (jsonWorkingBytes) before
+   * JSON.parse, and the JSON text before it grows (Arrow -> JSON); it throws to refuse.
+   */
+  reserve?: ReserveWorkingMemory | undefined;
 }
 
 export type ArrowIpcFormat = 'file' | 'stream';
 export type Row = Record<string, unknown>;
 
 /** pandas-records rows from a body: shape-checked, parsed, every row an object. */
-export function parseRecords(body: string | Uint8Array, limits: Readonly<ConversionLimits> = DEFAULT_CONVERSION_LIMITS): Row[] {
-  const parsed = parseJson(body, limits, true); // keys become columns: counted before the parse
+export function parseRecords(body: string | Uint8Array, limits: Readonly<ConversionLimits> = DEFAULT_CONVERSION_LIMITS, reserve?: ReserveWorkingMemory): Row[] {
+  // Keys become columns: counted before the parse, as are the values, whose working memory is charged then.
+  const parsed = parseJson(body, limits, true, reserve && ((shape, text) => {
+    const bytes = jsonWorkingBytes(text.length, shape);
+    reserve(bytes, `converting the JSON body's ${shape.values} values takes an estimated ${bytes} bytes (${JSON_WORKING_BYTES_PER_VALUE} a value, the text and its strings)`);
+  }));
   if (!Array.isArray(parsed)) {
     throw new GatewayError('GW_INVALID_JSON', 'expected pandas-records JSON: an array of row objects, e.g. [{"tensor":[1,2]}]');
   }
@@ -96,7 +105,7 @@ export function jsonToArrow(body: string | Uint8Array, format: ArrowIpcFormat = 
   const limits = options.limits ?? DEFAULT_CONVERSION_LIMITS;
   // A string's length is at most its UTF-8 byte count, and costs nothing to read.
   const budget = budgetFor(typeof body === 'string' ? body.length : body.byteLength, limits);
-  const table = recordsToTable(parseRecords(body, limits), options, budget);
+  const table = recordsToTable(parseRecords(body, limits, options.reserve), options, budget);
   budget.checkOutput(ipcBytesOf(table), 'the Arrow IPC body');
   return tableToIPC(table, format);
 }

@@ -14,7 +14,9 @@ export class JsonOutput {
     private readonly budget: ConversionBudget | null = null,
   ) {
     const cap = budget ? Math.max(1, budget.outputBytes) : Infinity;
-    this.buffer = Buffer.allocUnsafe(Math.max(1, Math.min(initialBytes, cap)));
+    const size = Math.max(1, Math.min(initialBytes, cap));
+    budget?.reserve?.(size, `the JSON text's first ${size} bytes`);
+    this.buffer = Buffer.allocUnsafe(size);
   }
 
   /** Called before every write: kept this small so it inlines; growing is the rare case. */
@@ -27,6 +29,8 @@ export class JsonOutput {
     let size = this.buffer.length * 2;
     while (size < needed) size *= 2;
     if (this.budget) size = Math.min(size, Math.max(needed, this.budget.outputBytes));
+    // While it is copied, the old buffer is held too.
+    this.budget?.reserve?.(this.buffer.length + size, `the JSON text growing to ${size} bytes`);
     const grown = Buffer.allocUnsafe(size);
     this.buffer.copy(grown, 0, 0, this.position);
     this.buffer = grown;

@@ -39,6 +39,11 @@ export class BufferReservation {
     return this.held;
   }
 
+  /** The whole process budget (server.bufferBudget): a reservation can never grow past it. */
+  get limit(): number {
+    return this.budget.limit;
+  }
+
   /** Grows the reservation to `total` bytes, or throws GW_OVERLOADED when the process budget has no room. */
   growTo(total: number): void {
     if (total <= this.held) return;
@@ -55,6 +60,16 @@ export class BufferReservation {
     if (!this.budget.tryTake(total - this.held)) return false;
     this.held = total;
     return true;
+  }
+
+  /** Sets the reservation to `total` bytes: shrinks it (what is really held after a conversion), or grows it as growTo. */
+  resizeTo(total: number): void {
+    if (total >= this.held) {
+      this.growTo(total);
+      return;
+    }
+    this.budget.give(this.held - total);
+    this.held = total;
   }
 
   release(): void {

@@ -2,12 +2,13 @@ import type { DataType } from 'apache-arrow';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Batcher } from '../batching/index.ts';
 import type { PipelineConfig } from '../config/types.ts';
-import { type ConversionLimits, convertBody } from '../convert/index.ts';
+import { type ConversionLimits, convertBody, type ReserveWorkingMemory } from '../convert/index.ts';
 import { answerFormat, type BodyFormat, type ConversionPlan, cachedPlanConversion, MEDIA_TYPES, needsRequestConversion } from '../convert/negotiate.ts';
 import { explainError, GatewayError } from '../errors.ts';
 import { inviteBody } from '../http/expect-continue.ts';
 import { declaredLength, declaredRequestLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
+import type { BufferReservation } from '../limits/buffer-budget.ts';
 import type { Verdict } from '../limits/breaker.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
@@ -102,6 +103,21 @@ export async function callWithSlot(
   }
 }
 
+/**
+ * A conversion's working memory charged to `reservation` on top of the `input` bytes it converts: 413
+ * GW_BODY_TOO_COMPLEX when the two could never fit server.bufferBudget, the reservation's 503 GW_OVERLOADED when
+ * they do not fit now.
+ */
+export function chargeTo(reservation: BufferReservation, input: number, name: string): ReserveWorkingMemory {
+  return (bytes, what) => {
+    const total = input + bytes;
+    if (total > reservation.limit) {
+      throw new GatewayError('GW_BODY_TOO_COMPLEX', `${what}: with ${name}'s ${input} bytes that is more than server.bufferBudget (${reservation.limit} bytes) holds`);
+    }
+    reservation.growTo(total);
+  };
+}
+
 export class InferenceRoute {
   constructor(private readonly deps: InferenceDeps) {}
 
@@ -127,8 +143,12 @@ export class InferenceRoute {
       }
       const raw = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = raw.length;
-      body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx);
-      ctx.reservation.growTo(raw.length + body.length);
+      // The conversion's working memory is charged to the reservation before it is taken (413 when it could
+      // never fit server.bufferBudget, 503 when it does not fit now), then the reservation shrinks to the
+      // body and its converted copy.
+      const held = ctx.reservation.bytes;
+      body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx, chargeTo(ctx.reservation, raw.length, 'the body'));
+      ctx.reservation.resizeTo(Math.max(held, raw.length + body.length));
     } else if (declared !== null && declared <= deps.replayLimit) {
       body = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = body.length;
@@ -153,12 +173,14 @@ export class InferenceRoute {
       const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
       this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[answered], request.url));
       let converted: Buffer;
+      const held = ctx.reservation.bytes;
       try {
-        converted = this.convert(answer, answered, plan.outbound, pipeline, ctx);
+        converted = this.convert(answer, answered, plan.outbound, pipeline, ctx, chargeTo(ctx.reservation, answer.length, "Wallaroo's answer"));
       } catch (error) {
+        if (error instanceof GatewayError && error.code === 'GW_OVERLOADED') throw error; // the budget is busy now
         throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer could not be converted${error instanceof GatewayError ? `: ${error.message}` : ''}`);
       }
-      ctx.reservation.growTo(answer.length + converted.length);
+      ctx.reservation.resizeTo(Math.max(held, answer.length + converted.length));
       stats.bytesOut = converted.length;
       return reply
         .code(response.statusCode)
@@ -230,12 +252,12 @@ export class InferenceRoute {
     this.deps.metrics.engineElapsed.observe({ pipeline: ctx.pipeline.name }, seconds);
   }
 
-  private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext): Buffer {
+  private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext, reserve: ReserveWorkingMemory): Buffer {
     const started = performance.now();
     const span = ctx.trace.startPhase('conversion').set('wallaroo_gateway.conversion', `${from}->${to}`);
     let value: Buffer;
     try {
-      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name), limits: this.deps.conversion });
+      value = convertBody(body, from, to, { schema: this.deps.inputSchemas.get(pipeline.name), limits: this.deps.conversion, reserve });
     } catch (error) {
       span.end(error);
       throw error;

@@ -68,3 +68,10 @@ test('the refusals name the limit and its config key; malformed text is left to 
     assert.throws(() => parseJson(malformed), { code: 'GW_INVALID_JSON' }, malformed);
   }
 });
+
+test('the shape check counts the values (scalars, arrays, objects) and the characters of string values, not keys, for the conversion charge', () => {
+  assert.deepEqual(checkJsonShape('[{"a":[1,2,3]},{"b":"xy,z"}]'), { values: 8, stringChars: 4 });
+  assert.deepEqual(checkJsonShape('[1,"[,]",{"k:":"v"},[]]'), { values: 7, stringChars: 4 }); // 6, the empty array counted twice
+  assert.deepEqual(checkJsonShape('"text"'), { values: 1, stringChars: 4 });
+  assert.deepEqual(checkJsonShape(`[${'1,'.repeat(999)}1]`), { values: 1001, stringChars: 0 });
+});
