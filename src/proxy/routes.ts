@@ -40,8 +40,6 @@ export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, requ
   return pipeline;
 }
 
-const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
-
 export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOptions): Promise<void> {
   const { pipelines } = options;
   /** The request's context, counted in flight until its answer is fully sent (streams outlive handlers). */
@@ -152,16 +150,5 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       }, async (request, reply) => options.openAi.handle(contextFor(request, reply), endpoint, request, reply));
     }
   });
-
-  // The POST routes under any other method: 405 with Allow, as documented (not a 404 that hides the route).
-  for (const url of ['/pipelines/:name/infer', '/pipelines/:name/openai/v1/completions', '/pipelines/:name/openai/v1/chat/completions']) {
-    app.route({
-      method: [...OTHER_METHODS],
-      url,
-      config: { route: 'method-not-allowed' },
-      schema: { hide: true },
-      handler: async (request, reply) =>
-        reply.header('allow', 'POST').code(405).send(new GatewayError('GW_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use POST`).toBody()),
-    });
-  }
+  // Any other method on these paths: 405 with Allow: POST, from the not-found handler (errors.ts, answerNoRoute).
 }
