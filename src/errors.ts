@@ -33,6 +33,7 @@ export const ERROR_CATALOG = {
   GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full, or the gateway is shedding load (event-loop delay above server.maxEventLoopDelayMs).' },
   GW_CIRCUIT_OPEN: { statusCode: 503, summary: 'The pipeline failed repeatedly; the gateway fails fast during the cool-down.' },
   GW_DRAINING: { statusCode: 503, summary: 'The gateway is shutting down and takes no new requests.' },
+  GW_SHUTDOWN: { statusCode: 503, summary: "The gateway shut down with the request in flight: server.shutdownGraceMs ran out after the drain. Answered with Connection: close when nothing was sent yet, else the answer was cut (then seen only in logs and metrics); Wallaroo may have received the request." },
   GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },
   GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a token fetched after it had refused the previous one (credentials or permissions, not expiry).' },
   GW_DISCOVERY_FAILED: { statusCode: 502, summary: "The pipeline's inference URL could not be resolved through the MLOps API." },

@@ -5,7 +5,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { mirrorLegacyRateLimitHeaders } from '../limits/rate-limit.ts';
 import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
-import { RequestContext } from './context.ts';
+import type { RequestContext, RequestContexts } from './context.ts';
 import type { InferenceRoute } from './inference.ts';
 import type { OpenAiEndpoint, OpenAiRoute } from './openai.ts';
 import type { PipelineStatus } from './status.ts';
@@ -20,6 +20,8 @@ export interface ProxyRoutesOptions {
   openAi: OpenAiRoute;
   /** Counts the request in flight until its answer has gone out. */
   track(pipeline: PipelineConfig, reply: FastifyReply): void;
+  /** Every request's context while it is in flight (ended all at once when the shutdown grace runs out). */
+  contexts: RequestContexts;
   status(): PipelineStatus[];
   /** Identifies callers and applies allow lists (callers/), or null when callers.authentication is none. */
   callers: FastifyPluginCallback | null;
@@ -46,7 +48,7 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
   const contextFor = (request: FastifyRequest, reply: FastifyReply): RequestContext => {
     const pipeline = pipelineFor(pipelines, request);
     options.track(pipeline, reply);
-    return new RequestContext(pipeline, request.stats, request.trace, reply);
+    return options.contexts.start(pipeline, request.stats, request.trace, reply);
   };
 
   const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
