@@ -9,7 +9,7 @@ import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, Fa
 export const ERROR_CATALOG = {
   GW_ROUTE_NOT_FOUND: { statusCode: 404, summary: 'No such route on the gateway.' },
   GW_PIPELINE_NOT_FOUND: { statusCode: 404, summary: 'The pipeline name in the path is not configured.' },
-  GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The route exists but not for this HTTP method.' },
+  GW_METHOD_NOT_ALLOWED: { statusCode: 405, summary: 'The path is a route but not for this HTTP method (any method, CONNECT included); Allow lists the ones it takes.' },
   GW_BAD_REQUEST: { statusCode: 400, summary: 'The request itself is malformed (headers, URL).' },
   GW_BAD_FRAMING: { statusCode: 400, summary: "The request's length is ambiguous or unreadable (Content-Length with Transfer-Encoding, repeated or non-numeric Content-Length, broken chunked encoding, a transfer coding other than chunked); the connection is closed." },
   GW_HEADERS_TOO_LARGE: { statusCode: 431, summary: "The request line and headers exceed the HTTP server's header size limit (Node's, 16 KiB by default); the connection is closed." },
@@ -33,6 +33,7 @@ export const ERROR_CATALOG = {
   GW_OVERLOADED: { statusCode: 503, summary: 'The pipeline is at maxConcurrency and its queue is full, or the gateway is shedding load (event-loop delay above server.maxEventLoopDelayMs).' },
   GW_CIRCUIT_OPEN: { statusCode: 503, summary: 'The pipeline failed repeatedly; the gateway fails fast during the cool-down.' },
   GW_DRAINING: { statusCode: 503, summary: 'The gateway is shutting down and takes no new requests.' },
+  GW_SHUTDOWN: { statusCode: 503, summary: "The gateway shut down with the request in flight: server.shutdownGraceMs ran out after the drain. Answered with Connection: close when nothing was sent yet, else the answer was cut (then seen only in logs and metrics); Wallaroo may have received the request." },
   GW_TOKEN_UNAVAILABLE: { statusCode: 503, summary: 'No valid Wallaroo token could be obtained (identity provider down or refusing).' },
   GW_UPSTREAM_UNAUTHORIZED: { statusCode: 502, summary: 'Wallaroo refused a token fetched after it had refused the previous one (credentials or permissions, not expiry).' },
   GW_DISCOVERY_FAILED: { statusCode: 502, summary: "The pipeline's inference URL could not be resolved through the MLOps API." },
@@ -40,7 +41,7 @@ export const ERROR_CATALOG = {
   GW_UPSTREAM_UNREACHABLE: { statusCode: 502, summary: 'Wallaroo could not be connected to (refused, reset, DNS, TLS).' },
   GW_UPSTREAM_BAD_RESPONSE: { statusCode: 502, summary: 'Wallaroo answered something the gateway could not read or convert.' },
   GW_UPSTREAM_TIMEOUT: { statusCode: 504, summary: 'Wallaroo did not answer within the pipeline timeout.' },
-  GW_CALLER_TOO_SLOW: { statusCode: 408, summary: "The caller read its answer so slowly that the answer was not relayed within the pipeline's timeoutMs of Wallaroo's headers; the relay was cut (seen only in logs and metrics); not held against Wallaroo." },
+  GW_CALLER_TOO_SLOW: { statusCode: 408, summary: "The caller read its answer so slowly that the answer was not relayed within the pipeline's timeoutMs of Wallaroo's headers, or took none of a streamed answer for server.bodyTimeoutMs; the relay was cut (seen only in logs and metrics); not held against Wallaroo." },
   GW_CALLER_GONE: { statusCode: 499, summary: 'The caller closed the connection before its answer (nothing is sent; seen only in logs and metrics, as nginx counts it).' },
   GW_DEADLINE_EXCEEDED: { statusCode: 504, summary: "The request's timeoutMs passed inside the gateway (converting the body, waiting for a slot or a retry), before it was sent to Wallaroo; not held against Wallaroo." },
   GW_DISCOVERY_TIMEOUT: { statusCode: 504, summary: "The MLOps API did not resolve the pipeline's inference URL within the pipeline timeout." },
@@ -162,9 +163,10 @@ export function clientErrorBody(nodeCode: string | undefined): ErrorBody {
 }
 
 /** A whole HTTP/1.1 answer for a socket no request object exists for; it always closes the connection. */
-function rawAnswer(body: ErrorBody): string {
+function rawAnswer(body: ErrorBody, headers: Record<string, string> = {}): string {
   const json = JSON.stringify(body);
-  return `HTTP/1.1 ${body.statusCode} ${body.error}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `HTTP/1.1 ${body.statusCode} ${body.error}\r\nConnection: close\r\n${extra}Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 }
 
 /**
@@ -191,12 +193,73 @@ function answerUnmetExpectation(_request: IncomingMessage, response: ServerRespo
   response.end(json);
 }
 
+/** The order methods are listed in `Allow`. */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Each listener's route paths (as patterns) and the methods registered on them, recorded as routes are added. */
+const routeMethods = new WeakMap<object, Array<{ pattern: RegExp; methods: Set<string> }>>();
+
+/** A Fastify route URL (`/pipelines/:name/infer`, `/docs/*`) as a pattern for a request's path. */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment === '*' ? '.*' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
+function recordRouteMethods(app: FastifyInstance): void {
+  const routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
+  routeMethods.set(app.server, routes);
+  app.addHook('onRoute', (route) => {
+    const methods = ([] as string[]).concat(route.method);
+    // Fastify answers HEAD on every GET route.
+    if (methods.includes('GET')) methods.push('HEAD');
+    const pattern = routePattern(route.url);
+    const known = routes.find((r) => r.pattern.source === pattern.source);
+    if (known) for (const method of methods) known.methods.add(method);
+    else routes.push({ pattern, methods: new Set(methods) });
+  });
+}
+
+/** The methods routes take at `url`'s path on `server`'s listener, in `Allow` order; empty for an unknown path. */
+export function allowedMethods(server: object, url: string): string[] {
+  const path = url.split('?')[0]!;
+  const methods = new Set<string>();
+  for (const route of routeMethods.get(server) ?? []) {
+    if (route.pattern.test(path)) for (const method of route.methods) methods.add(method);
+  }
+  return METHOD_ORDER.filter((m) => methods.has(m)).concat([...methods].filter((m) => !METHOD_ORDER.includes(m)).sort());
+}
+
+/** The 405 for a known path under a method no route there takes. */
+export function methodNotAllowedBody(method: string, allow: readonly string[]): ErrorBody {
+  return errorBody('GW_METHOD_NOT_ALLOWED', `${method.slice(0, 32)} is not allowed here; use ${allow.join(' or ')}`);
+}
+
 /**
- * The parser-level rejections Node answers on its own, in the gateway's shape: an unmet `Expect` and (with
- * `requireHostHeader: false` in the server options, see http/server-options.ts) an HTTP/1.1 request without Host.
+ * Node destroys the socket of a CONNECT request when nothing listens for it: answered instead, as any other
+ * method no route takes (405 with Allow on a known path, else 404), and the connection is closed (whatever
+ * followed the request on it is not HTTP the gateway reads).
+ */
+function answerConnect(this: { log: FastifyBaseLogger }, server: object, request: IncomingMessage, socket: Socket): void {
+  const url = request.url ?? '';
+  const allow = url.startsWith('/') ? allowedMethods(server, url) : [];
+  const body = allow.length > 0 ? methodNotAllowedBody('CONNECT', allow) : errorBody('GW_ROUTE_NOT_FOUND', 'no route CONNECT: the gateway is not a forward proxy');
+  this.log.debug({ code: body.code, status: body.statusCode }, 'CONNECT refused');
+  socket.on('error', () => undefined);
+  socket.end(rawAnswer(body, allow.length > 0 ? { allow: allow.join(', ') } : {}), () => socket.destroy());
+}
+
+/**
+ * The parser-level rejections Node answers on its own, in the gateway's shape: an unmet `Expect`, a CONNECT and
+ * (with `requireHostHeader: false` in the server options, see http/server-options.ts) an HTTP/1.1 request without
+ * Host. Also records each route's methods, for 405 on a known path (installErrorHandling, answerConnect).
  */
 export function installParserErrorHandling(app: FastifyInstance): void {
+  recordRouteMethods(app);
   app.server.on('checkExpectation', answerUnmetExpectation);
+  app.server.on('connect', (request: IncomingMessage, socket: Socket) => answerConnect.call(app, app.server, request, socket));
   app.addHook('onRequest', (request, reply, done) => {
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       void reply.code(400).header('connection', 'close').send(errorBody('GW_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header'));
@@ -213,9 +276,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     logGatewayError(request.log, gatewayError, error);
     replyWithError(request, reply, gatewayError);
   });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send(routeNotFoundBody(request));
-  });
+  app.setNotFoundHandler((request, reply) => answerNoRoute(request, reply));
+}
+
+/** A request no route takes: 405 with `Allow` when its path is a known route's (another method), else 404. */
+export function answerNoRoute(request: FastifyRequest, reply: FastifyReply): void {
+  const allow = allowedMethods(request.server.server, request.url);
+  if (allow.length > 0) {
+    void reply.code(405).header('allow', allow.join(', ')).send(methodNotAllowedBody(request.method, allow));
+    return;
+  }
+  void reply.code(404).send(routeNotFoundBody(request));
 }
 
 /** The GW_ROUTE_NOT_FOUND body for a request no route takes. */

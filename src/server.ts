@@ -43,6 +43,8 @@ export interface Gateway {
   metricsApp: FastifyInstance | null;
   /** Readiness turns 503 at once; requests are still served until `app.close()`. */
   startDraining(): void;
+  /** The shutdown grace ran out: every request in flight is answered 503 GW_SHUTDOWN or cut; returns how many. */
+  endInFlight(graceMs: number): number;
 }
 
 export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
@@ -92,5 +94,5 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     for (const manager of tokens.all) manager.close();
     await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close(), tracing?.shutdown(), callers.close()]);
   });
-  return { app, tokens, directory, metrics, metricsApp, startDraining: () => (draining = true) };
+  return { app, tokens, directory, metrics, metricsApp, startDraining: () => (draining = true), endInFlight: (graceMs) => proxy.endInFlight(graceMs) };
 }

@@ -54,7 +54,11 @@ export interface RunningGateway {
   url: string;
   shutdownGraceMs: number;
   drainDelayMs: number;
-  close(): Promise<void>;
+  /**
+   * Stops listening and waits for the requests in flight; with `graceMs`, those still in flight after it are ended
+   * (503 GW_SHUTDOWN, or cut) and counted in one warning. Then the pools close.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -113,23 +117,51 @@ export async function startGateway(options: { configFile?: string | undefined; s
     url,
     shutdownGraceMs: config.server.shutdownGraceMs,
     drainDelayMs: config.server.drainDelayMs,
-    close: async () => {
+    close: async (graceMs) => {
       gateway.startDraining();
-      await gateway.app.close();
+      const closing = gateway.app.close();
+      if (graceMs !== undefined) await endAfterGrace(gateway, closing, graceMs);
+      await closing;
       await simulator?.close();
     },
   };
 }
 
+/** Waits up to `graceMs` for `closing`; past it, ends every request still in flight and says how many. */
+async function endAfterGrace(gateway: Gateway, closing: PromiseLike<unknown>, graceMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<'grace over'>((resolve) => {
+    timer = setTimeout(resolve, graceMs, 'grace over');
+  });
+  const outcome = await Promise.race([Promise.resolve(closing).then(() => 'closed' as const), graceOver]);
+  clearTimeout(timer);
+  if (outcome === 'closed') return;
+  const ended = gateway.endInFlight(graceMs);
+  gateway.app.log.warn({ ended, shutdownGraceMs: graceMs }, `shutdown grace ran out: ${ended} request(s) still in flight ended (503 GW_SHUTDOWN, or cut when their answer had started)`);
+}
+
+/**
+ * After the grace, how long closing may still take (the ended requests' answers, the pools, the tracing export)
+ * before the process gives up with exit 1: the one shutdown that failed.
+ */
+export const CLOSE_MARGIN_MS = 3_000;
+
 /**
  * Drains as Kubernetes expects. SIGTERM: /readyz answers 503 GW_DRAINING at once while the listener keeps serving
- * for drainDelayMs (endpoint removal takes that long to reach every proxy); then the listener closes, in-flight
- * requests finish (up to shutdownGraceMs), pools close and the process exits 0. SIGINT (Ctrl-C) skips the delay.
+ * for drainDelayMs (endpoint removal takes that long to reach every proxy); then the listener closes and in-flight
+ * requests finish, for up to shutdownGraceMs. Requests still in flight then are ended as documented (503
+ * GW_SHUTDOWN with Connection: close, or cut when their answer had started; each gets its log line, and one warning
+ * counts them): that is the designed shutdown, so pools close and the process exits 0. Exit 1 only for a real
+ * failure: an error that caused the close, or closing still unfinished CLOSE_MARGIN_MS after the grace.
+ * SIGINT (Ctrl-C) skips the delay.
  */
 function drainOnSignals(running: RunningGateway): void {
   const { app } = running.gateway;
   const { drainDelayMs, shutdownGraceMs } = running;
-  closeWithGrace({ delay: drainDelayMs + shutdownGraceMs, logger: { error: (message: string) => app.log.error(message) } }, async ({ signal, err }) => {
+  const delay = drainDelayMs + shutdownGraceMs + CLOSE_MARGIN_MS;
+  const onTimeout = () =>
+    app.log.error(`shutdown did not finish within ${delay} ms (server.drainDelayMs ${drainDelayMs} + server.shutdownGraceMs ${shutdownGraceMs} + ${CLOSE_MARGIN_MS} to close): exiting 1`);
+  closeWithGrace({ delay, onTimeout, logger: { error: (message: string) => app.log.error(message) } }, async ({ signal, err }) => {
     running.gateway.startDraining();
     if (err) {
       app.log.error({ err }, 'closing after an unexpected error');
@@ -137,8 +169,8 @@ function drainOnSignals(running: RunningGateway): void {
       app.log.info({ signal, drainDelayMs }, 'draining: not ready, still serving until endpoints are removed');
       await sleep(drainDelayMs);
     }
-    app.log.info({ signal }, 'closing: finishing in-flight requests');
-    await running.close();
+    app.log.info({ signal, shutdownGraceMs }, 'closing: finishing in-flight requests');
+    await running.close(shutdownGraceMs);
   });
 }
 

@@ -25,6 +25,16 @@ export function isCallerGone(error: unknown): boolean {
   return error instanceof GatewayError && error.code === 'GW_CALLER_GONE';
 }
 
+/** The abort reason when the gateway shut down with the request in flight (server.shutdownGraceMs ran out). */
+export function shutDown(graceMs: number): GatewayError {
+  return new GatewayError('GW_SHUTDOWN', `the gateway shut down with the request in flight (server.shutdownGraceMs ${graceMs} ms ran out)`);
+}
+
+/** A reason that is no phase's failure, passed through as is: the caller left, or the gateway shut down. */
+export function endedOutright(reason: unknown): reason is GatewayError {
+  return reason instanceof GatewayError && (reason.code === 'GW_CALLER_GONE' || reason.code === 'GW_SHUTDOWN');
+}
+
 /** Milliseconds left before `bounds.deadline` (never negative). */
 export function remainingMs(bounds: Bounds, now: number = performance.now()): number {
   return Math.max(0, bounds.deadline - now);
@@ -36,12 +46,13 @@ export function boundsFor(timeoutMs: number): Bounds {
 }
 
 /**
- * Why `bounds` ended: the caller leaving passes through as is; a passed deadline becomes the waiting phase's own
- * error (`onDeadline`), so a caller waiting for a token hears about the token, not about Wallaroo.
+ * Why `bounds` ended: the caller leaving (or the gateway shutting down) passes through as is; a passed deadline
+ * becomes the waiting phase's own error (`onDeadline`), so a caller waiting for a token hears about the token, not
+ * about Wallaroo.
  */
 export function endedBecause(bounds: Bounds, onDeadline?: () => GatewayError): GatewayError {
   const reason: unknown = bounds.signal.reason;
-  if (isCallerGone(reason)) return reason as GatewayError;
+  if (endedOutright(reason)) return reason;
   if (onDeadline) return onDeadline();
   return reason instanceof GatewayError ? reason : deadlinePassed(Math.round(remainingMs(bounds)));
 }

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { routeNotFoundBody } from '../errors.ts';
+import { answerNoRoute } from '../errors.ts';
 
 // `Expect: 100-continue`: Node answers 100 Continue as soon as the headers are in, inviting a body the route may
 // then refuse (413 for a declared length over the limit, 401, 429, 503). Here nothing is invited until the route
 // wants the body: routes marked `invitesBody` call inviteBody() after their own checks, every other route gets it
-// before its body is parsed, and an unknown route answers its 404 without one. A refusal sent without the 100
+// before its body is parsed, and an unknown route answers its 404 (a known path under another method its 405) without one. A refusal sent without the 100
 // closes the connection (Node's rule), so an unread body is never parsed as the next request.
 
 declare module 'fastify' {
@@ -36,8 +36,9 @@ export function installDeferredContinue(app: FastifyInstance): void {
   app.server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => app.server.emit('request', request, response));
   app.addHook('preParsing', (request, reply, payload, done) => {
     if (request.is404 && awaitsInvitation(request.raw, reply.raw)) {
-      // No route will read the body: the 404 now, rather than an invitation to send what nothing reads.
-      void reply.code(404).send(routeNotFoundBody(request));
+      // No route will read the body: the 404 (405 on a known path) now, rather than an invitation to send what
+      // nothing reads.
+      answerNoRoute(request, reply);
       return;
     }
     if (request.routeOptions.config?.invitesBody !== true) inviteBody(request.raw, reply.raw);

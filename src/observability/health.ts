@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Registry } from 'prom-client';
-import { answerClientError, errorBody, installParserErrorHandling } from '../errors.ts';
+import { answerClientError, errorBody, installErrorHandling, installParserErrorHandling } from '../errors.ts';
 
 // Health as Kubernetes expects it. /healthz: the process answers. /readyz: ready once the config is valid (we are
 // running) and a first inference token was obtained, and it stays ready through an identity-provider outage
@@ -85,6 +85,7 @@ export const closeWhileDraining = fp(async (app: FastifyInstance, options: { dra
 export async function createMetricsApp(registry: Registry, health: HealthOptions, errorSchema: Record<string, unknown>): Promise<FastifyInstance> {
   const metricsApp = Fastify({ logger: false, clientErrorHandler: answerClientError, http: { requireHostHeader: false } });
   installParserErrorHandling(metricsApp);
+  installErrorHandling(metricsApp);
   // biome-ignore lint/nursery/noMisusedPromises: an async plugin is valid for register (FastifyPluginAsync); Biome reads only the callback overload
   await metricsApp.register(metricsRoute, { registry });
   metricsApp.addSchema({ $id: 'GatewayError', ...errorSchema });

@@ -103,17 +103,46 @@ export async function relayAnswer(ctx: RequestContext, reply: FastifyReply, requ
       if (source === body) options.onStreamedAnswer!(body, contentType);
     });
   }
-  guardStalledCaller(reply, options.bodyTimeoutMs);
+  guardStalledCaller(ctx, reply, options.bodyTimeoutMs, body);
   return reply.code(statusCode).headers(headers).send(body);
 }
 
 /**
- * A caller that stops reading a streamed answer: the socket sees no progress (the kernel buffers are full), so
- * after `idleMs` the connection is destroyed; the upstream body and the slot go with it.
+ * A caller that stops reading a streamed answer: while bytes wait for it (the socket's buffers are full) and none
+ * of them reach it for `idleMs`, the connection is cut. The caller did not leave: the cut is the gateway's, for its
+ * slowness, so the request is logged and counted as 408 GW_CALLER_TOO_SLOW (never 499, never held against
+ * Wallaroo), and Wallaroo's answer (`upstream`) is destroyed with it, freeing that connection at once; the slot goes
+ * with it. Not Node's socket timeout: that one lets a write pending since before it started run a second period
+ * (net.Socket's _onTimeout), so a stalled caller held everything for twice `idleMs`. While nothing waits for the
+ * caller, the gateway is waiting for Wallaroo, whose pace is bounded elsewhere (boundAnswerBody, undici).
  */
-export function guardStalledCaller(reply: FastifyReply, idleMs: number): void {
+export function guardStalledCaller(ctx: Pick<CallContext, 'stats'>, reply: FastifyReply, idleMs: number, upstream?: { destroy(error?: Error): unknown }): void {
   const response = reply.raw;
-  response.setTimeout(idleMs, () => {
-    if (!response.writableFinished) response.destroy();
-  });
+  const { socket } = response;
+  if (socket === null) return;
+  /** Bytes the kernel took from the gateway so far (written minus still queued): the caller's progress. */
+  const delivered = () => socket.bytesWritten - socket.writableLength;
+  let seen = delivered();
+  let since = performance.now();
+  const check = setInterval(() => {
+    if (response.writableFinished || response.destroyed) {
+      clearInterval(check);
+      return;
+    }
+    const now = delivered();
+    const waitingForCaller = socket.writableLength > 0 || response.writableNeedDrain;
+    if (now !== seen || !waitingForCaller) {
+      seen = now;
+      since = performance.now();
+      return;
+    }
+    if (performance.now() - since < idleMs) return;
+    clearInterval(check);
+    const error = new GatewayError('GW_CALLER_TOO_SLOW', `the caller took none of its answer for ${idleMs} ms`);
+    ctx.stats.error = { code: error.code, message: error.message };
+    upstream?.destroy(error);
+    response.destroy();
+  }, Math.max(1, Math.floor(idleMs / 4)));
+  check.unref();
+  response.once('close', () => clearInterval(check));
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { PipelineConfig } from '../config/types.ts';
+import type { GatewayError } from '../errors.ts';
 import { type Bounds, callerGone, deadlinePassed } from '../http/deadline.ts';
 import { RequestSignal } from '../http/request-signal.ts';
 import type { BufferReservation } from '../limits/buffer-budget.ts';
@@ -34,7 +35,7 @@ export class RequestContext implements CallContext {
     readonly stats: RequestStats,
     /** The request's trace (a no-op when tracing is off): phases and the upstream call report to it. */
     readonly trace: ActiveTrace,
-    reply: FastifyReply,
+    private readonly reply: FastifyReply,
   ) {
     this.signal = this.controller;
     const limitMs = pipeline.timeoutMs;
@@ -51,6 +52,19 @@ export class RequestContext implements CallContext {
     });
   }
 
+  /**
+   * Ends the request from outside (the gateway shutting down): every wait stops with `reason`, so a request not
+   * answered yet is answered with it by the error handler; an answer already started is cut. Its log line names
+   * `reason` either way.
+   */
+  end(reason: GatewayError): void {
+    this.stats.error = { code: reason.code, message: reason.message };
+    this.clearDeadline();
+    this.controller.abort(reason);
+    const response = this.reply.raw;
+    if (response.headersSent && !response.writableFinished) response.destroy();
+  }
+
   /** Wallaroo's answer headers arrived: the deadline is met; the answer body has its own idle bound. */
   answerStarted(): void {
     this.clearDeadline();
@@ -59,5 +73,25 @@ export class RequestContext implements CallContext {
   private clearDeadline(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+}
+
+/** The contexts of the requests in flight (from their route to the end of their answer), to end them at shutdown. */
+export class RequestContexts {
+  private readonly open = new Set<RequestContext>();
+
+  /** A new request's context, counted until its answer has gone out or was cut. */
+  start(pipeline: PipelineConfig, stats: RequestStats, trace: ActiveTrace, reply: FastifyReply): RequestContext {
+    const ctx = new RequestContext(pipeline, stats, trace, reply);
+    this.open.add(ctx);
+    reply.raw.once('close', () => this.open.delete(ctx));
+    return ctx;
+  }
+
+  /** Ends every request in flight with `reason` (RequestContext.end); returns how many. */
+  endAll(reason: GatewayError): number {
+    const ended = [...this.open];
+    for (const ctx of ended) ctx.end(reason);
+    return ended.length;
   }
 }

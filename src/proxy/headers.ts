@@ -14,9 +14,13 @@ const HOP_BY_HOP = new Set([
   'transfer-encoding', 'upgrade', 'http2-settings',
 ]);
 
-/** Never passed back to callers: Wallaroo's cookies and internals, and what we recompute. */
+/**
+ * Never passed back to callers: Wallaroo's cookies and internals, and what we recompute. `www-authenticate`
+ * describes Wallaroo's authentication of the gateway, not the gateway's of its caller (the gateway sends its own
+ * only when it refuses a caller, callers/).
+ */
 const NOT_TO_CALLER = new Set([
-  'set-cookie', 'server', 'x-powered-by', 'via', 'alt-svc', 'date', 'content-length', 'x-request-id',
+  'set-cookie', 'www-authenticate', 'server', 'x-powered-by', 'via', 'alt-svc', 'date', 'content-length', 'x-request-id',
   'x-envoy-upstream-service-time', 'x-envoy-decorator-operation',
 ]);
 
@@ -49,6 +53,7 @@ export interface UpstreamHeaderOptions {
  * Envoy's control headers (x-envoy-*, which Wallaroo's ingress would obey), method overrides — because an
  * allow-list cannot be outflanked by a header nobody thought of.
  */
+// traceparent before tracestate: a tracestate passes only with a valid traceparent.
 const FROM_CALLER = ['traceparent', 'tracestate', 'content-encoding'] as const;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TRACESTATE_LIMIT = 512;
@@ -69,7 +74,8 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: U
     const value = incoming[name];
     if (typeof value !== 'string' || listed.has(name)) continue;
     if (name === 'traceparent' && !TRACEPARENT.test(value)) continue;
-    if (name === 'tracestate' && value.length > TRACESTATE_LIMIT) continue;
+    // A tracestate belongs to its traceparent (W3C Trace Context 3.3): without a valid one passed on, it goes too.
+    if (name === 'tracestate' && (headers.traceparent === undefined || value.length > TRACESTATE_LIMIT)) continue;
     headers[name] = value;
   }
   return headers;

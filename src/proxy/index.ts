@@ -7,7 +7,9 @@ import type { PipelineDirectory } from '../discovery/directory.ts';
 import { BufferBudget, createGates } from '../limits/index.ts';
 import type { RateLimiting } from '../limits/rate-limit.ts';
 import { CIRCUIT_STATE_VALUE, type GatewayMetrics } from '../observability/metrics.ts';
+import { shutDown } from '../http/deadline.ts';
 import { createBatchers } from './batch-call.ts';
+import { RequestContexts } from './context.ts';
 import type { Dispatchers } from './dispatchers.ts';
 import { InferenceRoute } from './inference.ts';
 import { OpenAiRoute } from './openai.ts';
@@ -38,6 +40,8 @@ export interface ProxyParts {
 export interface Proxy {
   tracker: PipelineTracker;
   register(app: FastifyInstance): Promise<void>;
+  /** Ends every request in flight (the shutdown grace ran out): answered 503 GW_SHUTDOWN, or cut; returns how many. */
+  endInFlight(graceMs: number): number;
 }
 
 export function createProxy({ config, tokens, directory, dispatchers, metrics, logger, rateLimiting, callers }: ProxyParts): Proxy {
@@ -78,14 +82,17 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
     },
     onFirstByte: (pipeline, seconds) => metrics.streamFirstByte.observe({ pipeline }, seconds),
   });
+  const contexts = new RequestContexts();
   return {
     tracker,
+    endInFlight: (graceMs) => contexts.endAll(shutDown(graceMs)),
     register: async (app) => {
       await app.register(proxyRoutes, {
         pipelines: new Map(config.pipelines.map((p) => [p.name, p])),
         inference,
         openAi,
         track: (pipeline, reply) => tracker.track(pipeline, reply),
+        contexts,
         status: () => tracker.status(),
         callers,
         rateLimit: rateLimiting.options,

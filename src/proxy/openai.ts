@@ -248,7 +248,7 @@ export class OpenAiRoute {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) upstream.destroy();
     });
-    guardStalledCaller(reply, Math.max(this.deps.bodyIdleTimeoutMs, 2 * KEEPALIVE_EVERY_MS));
+    guardStalledCaller(ctx, reply, Math.max(this.deps.bodyIdleTimeoutMs, 2 * KEEPALIVE_EVERY_MS), upstream);
     return reply
       .code(status)
       .headers({ ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' })

@@ -5,7 +5,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
 import { mirrorLegacyRateLimitHeaders } from '../limits/rate-limit.ts';
 import { pipelineOpenApiYaml } from '../openapi/openapi.ts';
-import { RequestContext } from './context.ts';
+import type { RequestContext, RequestContexts } from './context.ts';
 import type { InferenceRoute } from './inference.ts';
 import type { OpenAiEndpoint, OpenAiRoute } from './openai.ts';
 import type { PipelineStatus } from './status.ts';
@@ -20,6 +20,8 @@ export interface ProxyRoutesOptions {
   openAi: OpenAiRoute;
   /** Counts the request in flight until its answer has gone out. */
   track(pipeline: PipelineConfig, reply: FastifyReply): void;
+  /** Every request's context while it is in flight (ended all at once when the shutdown grace runs out). */
+  contexts: RequestContexts;
   status(): PipelineStatus[];
   /** Identifies callers and applies allow lists (callers/), or null when callers.authentication is none. */
   callers: FastifyPluginCallback | null;
@@ -40,15 +42,13 @@ export function pipelineFor(pipelines: ReadonlyMap<string, PipelineConfig>, requ
   return pipeline;
 }
 
-const OTHER_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
-
 export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOptions): Promise<void> {
   const { pipelines } = options;
   /** The request's context, counted in flight until its answer is fully sent (streams outlive handlers). */
   const contextFor = (request: FastifyRequest, reply: FastifyReply): RequestContext => {
     const pipeline = pipelineFor(pipelines, request);
     options.track(pipeline, reply);
-    return new RequestContext(pipeline, request.stats, request.trace, reply);
+    return options.contexts.start(pipeline, request.stats, request.trace, reply);
   };
 
   const errorResponses = Object.fromEntries(['4xx', '5xx'].map((status) => [status, { $ref: 'GatewayError#' }]));
@@ -152,16 +152,5 @@ export async function proxyRoutes(app: FastifyInstance, options: ProxyRoutesOpti
       }, async (request, reply) => options.openAi.handle(contextFor(request, reply), endpoint, request, reply));
     }
   });
-
-  // The POST routes under any other method: 405 with Allow, as documented (not a 404 that hides the route).
-  for (const url of ['/pipelines/:name/infer', '/pipelines/:name/openai/v1/completions', '/pipelines/:name/openai/v1/chat/completions']) {
-    app.route({
-      method: [...OTHER_METHODS],
-      url,
-      config: { route: 'method-not-allowed' },
-      schema: { hide: true },
-      handler: async (request, reply) =>
-        reply.header('allow', 'POST').code(405).send(new GatewayError('GW_METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use POST`).toBody()),
-    });
-  }
+  // Any other method on these paths: 405 with Allow: POST, from the not-found handler (errors.ts, answerNoRoute).
 }

@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../config/types.ts';
 import type { PipelineDirectory, ResolvedPipeline } from '../discovery/directory.ts';
 import { GatewayError } from '../errors.ts';
 import { fullJitterDelay } from '../http/backoff.ts';
-import { isCallerGone, remainingMs, sleepWithin } from '../http/deadline.ts';
+import { endedOutright, isCallerGone, remainingMs, sleepWithin } from '../http/deadline.ts';
 import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { bodyTooSlow, MeteredBody } from './body.ts';
@@ -250,7 +250,7 @@ export class UpstreamClient {
     if (body instanceof MeteredBody && body.failure) return body.failure;
     if (ctx.signal.aborted) {
       const reason: unknown = ctx.signal.reason;
-      if (isCallerGone(reason)) return reason as GatewayError;
+      if (endedOutright(reason)) return reason;
       // The deadline passed: a body still arriving is the caller's slowness, otherwise Wallaroo did not answer.
       if (body instanceof MeteredBody && !body.complete) return bodyTooSlow();
       return new GatewayError('GW_UPSTREAM_TIMEOUT', `pipeline ${ctx.pipeline.name}: timed out waiting for Wallaroo (limit ${ctx.pipeline.timeoutMs} ms)`, { cause: error });
@@ -259,9 +259,10 @@ export class UpstreamClient {
   }
 }
 
-/** Why a request whose signal ended before it was sent to Wallaroo fails: the caller left, or its deadline passed in the gateway. */
+/** Why a request whose signal ended before it was sent to Wallaroo fails: the caller left (or the gateway shut
+ * down), or its deadline passed in the gateway. */
 function notSent(ctx: CallContext): GatewayError {
   const reason: unknown = ctx.signal.reason;
-  if (isCallerGone(reason)) return reason as GatewayError;
+  if (endedOutright(reason)) return reason;
   return new GatewayError('GW_DEADLINE_EXCEEDED', `pipeline ${ctx.pipeline.name}: the ${ctx.pipeline.timeoutMs} ms timeout passed before the request was sent to Wallaroo`);
 }

@@ -50,3 +50,19 @@ test('an incoming request id is kept only when well formed', () => {
   for (const bad of ['', 'has space', 'a'.repeat(129), 'x\ny', '-leading']) assert.match(requestIdFrom(bad), /^[0-9a-f-]{36}$/);
   assert.equal(requestIdFrom(['first', 'second']), 'first');
 });
+
+test("a caller's tracestate goes only with a valid traceparent (W3C Trace Context): malformed, absent or listed in Connection, it is dropped", () => {
+  const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+  assert.deepEqual(upstreamRequestHeaders({ traceparent, tracestate: 'rojo=1' }, base), { ...ours, traceparent, tracestate: 'rojo=1' });
+  assert.deepEqual(upstreamRequestHeaders({ traceparent: 'not-a-traceparent', tracestate: 'rojo=1' }, base), ours);
+  assert.deepEqual(upstreamRequestHeaders({ tracestate: 'rojo=1' }, base), ours);
+  assert.deepEqual(upstreamRequestHeaders({ connection: 'traceparent', traceparent, tracestate: 'rojo=1' }, base), ours);
+});
+
+test("Wallaroo's WWW-Authenticate (its challenge to the gateway) never reaches the caller", () => {
+  const out = callerResponseHeaders(
+    { 'www-authenticate': 'Bearer realm="wallaroo", error="invalid_token"', 'WWW-Authenticate': 'Basic', 'content-type': 'application/json' },
+    { requestId: 'r1', upstreamStatus: 401 },
+  );
+  assert.deepEqual(out, { 'content-type': 'application/json', 'x-request-id': 'r1', 'x-gateway-upstream-status': '401' });
+});
