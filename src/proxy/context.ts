@@ -21,6 +21,9 @@ export interface CallContext extends Bounds {
   reservation: BufferReservation | null;
 }
 
+/** 'close' listeners one request's response may carry (see the constructor). */
+const RESPONSE_LISTENER_LIMIT = 20;
+
 export class RequestContext implements CallContext {
   readonly signal: AbortSignal;
   readonly deadline: number;
@@ -36,6 +39,8 @@ export class RequestContext implements CallContext {
     /** The request's trace (a no-op when tracing is off): phases and the upstream call report to it. */
     readonly trace: ActiveTrace,
     private readonly reply: FastifyReply,
+    /** Called once the answer has gone out or was cut (RequestContexts stops counting the request). */
+    onClose?: (ctx: RequestContext) => void,
   ) {
     this.signal = this.controller;
     const limitMs = pipeline.timeoutMs;
@@ -44,11 +49,17 @@ export class RequestContext implements CallContext {
       this.timer = null;
       this.controller.abort(deadlinePassed(limitMs));
     }, limitMs);
+    // A streamed answer's response carries about eleven 'close' listeners, each removed with the response
+    // (Fastify's end-of-stream, the request log, the slot, the stalled-caller guard, this context...): past Node's
+    // default of ten it wrote a MaxListenersExceededWarning, with a stack, on every request. A response's
+    // listeners cannot pile up beyond its own life, so the limit is raised for it alone.
+    reply.raw.setMaxListeners(RESPONSE_LISTENER_LIMIT);
     // 'close' before the answer finished: the caller left (or the answer failed); everything waiting stops.
     reply.raw.once('close', () => {
       this.clearDeadline();
       if (!reply.raw.writableFinished) this.controller.abort(callerGone());
       this.reservation?.release();
+      onClose?.(this);
     });
   }
 
@@ -79,12 +90,12 @@ export class RequestContext implements CallContext {
 /** The contexts of the requests in flight (from their route to the end of their answer), to end them at shutdown. */
 export class RequestContexts {
   private readonly open = new Set<RequestContext>();
+  private readonly closed = (ctx: RequestContext) => this.open.delete(ctx);
 
   /** A new request's context, counted until its answer has gone out or was cut. */
   start(pipeline: PipelineConfig, stats: RequestStats, trace: ActiveTrace, reply: FastifyReply): RequestContext {
-    const ctx = new RequestContext(pipeline, stats, trace, reply);
+    const ctx = new RequestContext(pipeline, stats, trace, reply, this.closed);
     this.open.add(ctx);
-    reply.raw.once('close', () => this.open.delete(ctx));
     return ctx;
   }
 
