@@ -55,7 +55,8 @@ export interface UpstreamHeaderOptions {
  */
 // traceparent before tracestate: a tracestate passes only with a valid traceparent.
 const FROM_CALLER = ['traceparent', 'tracestate', 'content-encoding'] as const;
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+// W3C Trace Context 3.2: version ff, an all-zero trace-id and an all-zero parent-id are invalid.
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
 const TRACESTATE_LIMIT = 512;
 
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, options: UpstreamHeaderOptions): Record<string, string> {

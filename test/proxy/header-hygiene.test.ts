@@ -55,6 +55,14 @@ test("a caller's tracestate goes only with a valid traceparent (W3C Trace Contex
   const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
   assert.deepEqual(upstreamRequestHeaders({ traceparent, tracestate: 'rojo=1' }, base), { ...ours, traceparent, tracestate: 'rojo=1' });
   assert.deepEqual(upstreamRequestHeaders({ traceparent: 'not-a-traceparent', tracestate: 'rojo=1' }, base), ours);
+  // The right shape, but invalid (W3C 3.2): version ff, an all-zero trace-id, an all-zero parent-id.
+  for (const invalid of [
+    'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+    '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01',
+  ]) {
+    assert.deepEqual(upstreamRequestHeaders({ traceparent: invalid, tracestate: 'rojo=1' }, base), ours, invalid);
+  }
   assert.deepEqual(upstreamRequestHeaders({ tracestate: 'rojo=1' }, base), ours);
   assert.deepEqual(upstreamRequestHeaders({ connection: 'traceparent', traceparent, tracestate: 'rojo=1' }, base), ours);
 });
