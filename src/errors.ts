@@ -222,9 +222,23 @@ function recordRouteMethods(app: FastifyInstance): void {
   });
 }
 
+/**
+ * A request target's path as the router matches it: without query or fragment, the absolute form reduced to its
+ * path, percent-escapes decoded (so `/pipelines/p/%69nfer` is `/pipelines/p/infer` here too, as when POSTed).
+ */
+function routedPath(url: string): string {
+  let path = url.split(/[?#]/)[0]!;
+  if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** The methods routes take at `url`'s path on `server`'s listener, in `Allow` order; empty for an unknown path. */
 export function allowedMethods(server: object, url: string): string[] {
-  const path = url.split('?')[0]!;
+  const path = routedPath(url);
   const methods = new Set<string>();
   for (const route of routeMethods.get(server) ?? []) {
     if (route.pattern.test(path)) for (const method of route.methods) methods.add(method);

@@ -44,6 +44,12 @@ test('every method Node parses, CONNECT included, on a POST route is 405 GW_METH
   assert.match(metrics.text, /\r\nallow: GET, HEAD\r\n/i);
   assert.match(metrics.text, /\r\nconnection: close\r\n/i);
   assert.equal(jsonBodyOf(metrics.text).code, 'GW_METHOD_NOT_ALLOWED');
+  // The path as the router reads it: percent-escapes decoded, a fragment or the absolute form do not hide it.
+  for (const target of ['/pipelines/p/%69nfer', '/pipelines/p/infer#f', 'http://gw/pipelines/p/infer']) {
+    const { text } = await exchange(gateway.url, 'GET', target);
+    assert.equal(statusOf(text), 405, `GET ${target}: ${text}`);
+    assert.match(text, /\r\nallow: POST\r\n/i, target);
+  }
   // A path no route has is still 404, whatever the method.
   const unknown = await exchange(gateway.url, 'PROPFIND', '/nowhere');
   assert.equal(statusOf(unknown.text), 404);
