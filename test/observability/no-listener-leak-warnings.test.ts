@@ -14,6 +14,7 @@ test('requests on every route add no process warning (no MaxListenersExceededWar
   process.on('warning', onWarning);
   t.after(() => process.off('warning', onWarning));
   const simulator = await useSimulator(t);
+  if (!simulator.openAi) t.diagnostic(`simulated Wallaroo ${simulator.version} has no OpenAI endpoints: its routes are walked with the default release`);
   const gw = await startGateway(t, simulatorConfig(simulator, {
     pipelines: [
       { name: 'ccfraud', workspace: 'demo', rateLimit: { max: 1000, timeWindow: '1m' } },
@@ -26,7 +27,9 @@ test('requests on every route add no process warning (no MaxListenersExceededWar
     assert.equal((await infer(gw.url, 'arrow', ccfraudBody())).status, 200);
     assert.equal((await infer(gw.url, 'ccfraud', ccfraudBody(), { accept: 'application/vnd.apache.arrow.stream' })).status, 200);
     const chat = { messages: [{ role: 'user', content: 'hi' }] };
-    for (const stream of [false, true]) {
+    // Releases before 2025 have no OpenAI endpoints (npm run test:e2e with WALLAROO_SIM_VERSION); npm test's
+    // default release has them, so every run of npm test walks these routes too.
+    for (const stream of simulator.openAi ? [false, true] : []) {
       const answer = await call(`${gw.url}/pipelines/llm/openai/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...chat, stream }) });
       assert.equal(answer.status, 200);
     }
