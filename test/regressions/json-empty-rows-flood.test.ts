@@ -16,7 +16,9 @@ test('2,000,000 empty JSON rows bound for Arrow are refused with 413 before they
   const bodyLimit = 8 * 1024 * 1024;
   const gw = await startGateway(t, simulatorConfig(simulator, {
     server: { host: '127.0.0.1', port: 0, bodyLimit, maxEventLoopDelayMs: 0 },
-    pipelines: [{ name: 'summary', workspace: 'demo', upstreamFormat: 'arrow' }],
+    // The honest 750,000 rows below take the simulator 10-26 s to score on a loaded CI machine: a deadline of
+    // 100 s (under the test timeout) keeps this test about the conversion bound, not about the machine's speed.
+    pipelines: [{ name: 'summary', workspace: 'demo', upstreamFormat: 'arrow', timeoutMs: 100_000 }],
   }));
 
   const watched = await watchGateway(gw.url, () => infer(gw.url, 'summary', body));
