@@ -1,5 +1,17 @@
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import type { TestContext } from 'node:test';
+
+/** An HTTP stand-in (for Wallaroo) on 127.0.0.1:0 answering with `handler`; closed, connections and all, when the test ends. */
+export async function listenHttp(t: TestContext, handler: RequestListener): Promise<number> {
+  const server = createHttpServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  });
+  return (server.address() as AddressInfo).port;
+}
 
 /** A raw TCP server on 127.0.0.1:0 that hands each connection to `onConnection`; closed when the test ends. */
 export async function listenRaw(t: TestContext, onConnection: (socket: Socket) => void): Promise<number> {

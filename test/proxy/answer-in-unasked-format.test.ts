@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { convertBody } from '../../src/convert/index.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { standInConfig, startGateway } from '../helpers/gateway.ts';
 import { ARROW_FILE, call, JSON_RECORDS } from '../helpers/http.ts';
+import { listenHttp } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 // Wallaroo answers in the format the gateway asks for. One that answers in another known format anyway (a proxy
@@ -15,7 +14,7 @@ const ANSWER_JSON = '[{"time":1,"out":{"dense_1":[0.25]}}]';
 
 async function stubbornWallaroo(t: TestContext, format: 'json' | 'arrow-file') {
   const asked: Array<string | undefined> = [];
-  const server = createServer((request, response) => {
+  const port = await listenHttp(t, (request, response) => {
     asked.push(request.headers.accept);
     request.resume();
     request.once('end', () => {
@@ -24,12 +23,7 @@ async function stubbornWallaroo(t: TestContext, format: 'json' | 'arrow-file') {
       response.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return { port: (server.address() as AddressInfo).port, asked };
+  return { port, asked };
 }
 
 test('an answer in a format the gateway did not ask for is converted to the one the caller wants', async (t) => {

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { convertBody } from '../../src/convert/index.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { standInConfig, startGateway } from '../helpers/gateway.ts';
 import { call } from '../helpers/http.ts';
+import { listenHttp } from '../helpers/raw-http.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 
 // The gateway reads Wallaroo's answer to convert it, so it asks for it uncompressed; an ingress that gzips anyway
 // gets a coded 502 naming the encoding, not a conversion error about garbled bytes or a compressed body relayed.
 async function gzippingWallaroo(t: TestContext) {
   const seen: IncomingHttpHeaders[] = [];
-  const server = createServer((request, response) => {
+  const port = await listenHttp(t, (request, response) => {
     seen.push(request.headers);
     request.resume();
     request.once('end', () => {
@@ -22,12 +22,7 @@ async function gzippingWallaroo(t: TestContext) {
       response.end(gzipSync(arrow));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return { port: (server.address() as AddressInfo).port, seen };
+  return { port, seen };
 }
 
 test('a gzipped answer from Wallaroo that the gateway must convert is a coded 502; the gateway asked for identity', async (t) => {
