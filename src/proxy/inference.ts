@@ -143,12 +143,7 @@ export class InferenceRoute {
       }
       const raw = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = raw.length;
-      // The conversion's working memory is charged to the reservation before it is taken (413 when it could
-      // never fit server.bufferBudget, 503 when it does not fit now), then the reservation shrinks to the
-      // body and its converted copy.
-      const held = ctx.reservation.bytes;
-      body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx, chargeTo(ctx.reservation, raw.length, 'the body'));
-      ctx.reservation.resizeTo(Math.max(held, raw.length + body.length));
+      body = this.convert(raw, plan.inbound, plan.upstreamRequest, pipeline, ctx, ctx.reservation, 'the body');
     } else if (declared !== null && declared <= deps.replayLimit) {
       body = await ctx.trace.phase('body_read', () => readBody(request.raw, limits, declared));
       stats.bytesIn = body.length;
@@ -173,14 +168,12 @@ export class InferenceRoute {
       const answer = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
       this.recordEngineTime(ctx, () => elapsedFromAnswer(answer, MEDIA_TYPES[answered], request.url));
       let converted: Buffer;
-      const held = ctx.reservation.bytes;
       try {
-        converted = this.convert(answer, answered, plan.outbound, pipeline, ctx, chargeTo(ctx.reservation, answer.length, "Wallaroo's answer"));
+        converted = this.convert(answer, answered, plan.outbound, pipeline, ctx, ctx.reservation, "Wallaroo's answer");
       } catch (error) {
         if (error instanceof GatewayError && error.code === 'GW_OVERLOADED') throw error; // the budget is busy now
         throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer could not be converted${error instanceof GatewayError ? `: ${error.message}` : ''}`);
       }
-      ctx.reservation.resizeTo(Math.max(held, answer.length + converted.length));
       stats.bytesOut = converted.length;
       return reply
         .code(response.statusCode)
@@ -252,7 +245,14 @@ export class InferenceRoute {
     this.deps.metrics.engineElapsed.observe({ pipeline: ctx.pipeline.name }, seconds);
   }
 
-  private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext, reserve: ReserveWorkingMemory): Buffer {
+  /**
+   * Converts `body`, its working memory charged to `reservation` before it is taken (413 when it could never fit
+   * server.bufferBudget, 503 when it does not fit now); the reservation then shrinks to the input and its
+   * converted copy. `name` says whose bytes these are in a refusal.
+   */
+  private convert(body: Buffer, from: BodyFormat, to: BodyFormat, pipeline: PipelineConfig, ctx: RequestContext, reservation: BufferReservation, name: string): Buffer {
+    const held = reservation.bytes;
+    const reserve = chargeTo(reservation, body.length, name);
     const started = performance.now();
     const span = ctx.trace.startPhase('conversion').set('wallaroo_gateway.conversion', `${from}->${to}`);
     let value: Buffer;
@@ -263,6 +263,7 @@ export class InferenceRoute {
       throw error;
     }
     span.end();
+    reservation.resizeTo(Math.max(held, body.length + value.length));
     const ms = performance.now() - started;
     ctx.stats.conversionMs = (ctx.stats.conversionMs ?? 0) + ms;
     this.deps.metrics.conversionDuration.observe({ direction: `${from}->${to}` }, ms / 1000);
