@@ -279,6 +279,12 @@ export function installParserErrorHandling(app: FastifyInstance): void {
       void reply.code(400).header('connection', 'close').send(errorBody('GW_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header'));
       return;
     }
+    // A target that is neither a path nor an absolute URL (`GET *`, the asterisk form, is Node-parsable): the
+    // router would match it to `/` and answer the status page. No route takes it.
+    if (!request.raw.url?.startsWith('/') && !/^https?:\/\//i.test(request.raw.url ?? '')) {
+      answerNoRoute(request, reply);
+      return;
+    }
     done();
   });
 }

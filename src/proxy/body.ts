@@ -8,10 +8,21 @@ import type { BufferReservation } from '../limits/buffer-budget.ts';
 // kept is reserved from the process-wide buffer budget before it is held. Every failure here is the caller's:
 // too large, too slow (idle, or still arriving at the request's deadline), or gone.
 
-export function assertWithinLimit(declared: number | null, limit: number): void {
+/** The empty body every route refuses, declared (Content-Length: 0, or no framing at all) or read. */
+export function emptyBody(): GatewayError {
+  return new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+}
+
+/**
+ * What the caller declared, judged before the body is read: over `limit` is 413; empty (Content-Length: 0, or no
+ * length and no Transfer-Encoding, as RFC 9112 6.3 reads it) is GW_EMPTY_BODY, whatever the pipeline's format (a
+ * passthrough pipeline would otherwise stream nothing to Wallaroo).
+ */
+export function assertDeclaredBody(declared: number | null, limit: number): void {
   if (declared !== null && declared > limit) {
     throw new GatewayError('GW_BODY_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
   }
+  if (declared === 0) throw emptyBody();
 }
 
 export interface BodyLimits {

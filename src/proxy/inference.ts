@@ -14,7 +14,7 @@ import { verdictOnAnswer } from '../limits/verdict.ts';
 import { elapsedFromAnswer, watchEngineElapsed } from '../observability/engine-time.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { assertFinalStatus, assertIdentityEncoding, boundAnswerBody, ERROR_ANSWER_LIMIT, readAnswer, relayAnswer } from './answer.ts';
-import { assertWithinLimit, type BodyLimits, MeteredBody, readBody } from './body.ts';
+import { assertDeclaredBody, type BodyLimits, emptyBody, MeteredBody, readBody } from './body.ts';
 import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
 import type { UpstreamAnswer, UpstreamBody, UpstreamClient } from './upstream.ts';
@@ -126,10 +126,7 @@ export class InferenceRoute {
     const { pipeline, stats } = ctx;
     const plan = cachedPlanConversion(request.headers['content-type'], request.headers.accept, pipeline.upstreamFormat);
     const declared = declaredRequestLength(request.headers);
-    assertWithinLimit(declared, deps.bodyLimit);
-    // Content-Length: 0, or no length and no Transfer-Encoding (as empty, RFC 9112 6.3): refused before the gate,
-    // whatever the pipeline's format (a passthrough pipeline would stream nothing to Wallaroo).
-    if (declared === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+    assertDeclaredBody(declared, deps.bodyLimit); // before the gate
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
     inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
@@ -150,7 +147,7 @@ export class InferenceRoute {
     } else {
       body = new MeteredBody(request.raw, limits, deps.replayLimit);
     }
-    if (Buffer.isBuffer(body) && body.length === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty');
+    if (Buffer.isBuffer(body) && body.length === 0) throw emptyBody();
 
     const queryAt = request.url.indexOf('?');
     const query = queryAt >= 0 ? request.url.slice(queryAt + 1) : '';

@@ -9,7 +9,7 @@ import { declaredRequestLength, firstHeader, mediaType } from '../http/headers.t
 import type { AdmissionGate } from '../limits/admission.ts';
 import type { PipelineConfig } from '../config/types.ts';
 import { boundAnswerBody, guardStalledCaller, relayAnswer } from './answer.ts';
-import { assertWithinLimit, readBody } from './body.ts';
+import { assertDeclaredBody, readBody } from './body.ts';
 import type { RequestContext } from './context.ts';
 import { callWithSlot } from './inference.ts';
 import { callerResponseHeaders } from './headers.ts';
@@ -89,8 +89,7 @@ export class OpenAiRoute {
       throw new GatewayError('GW_UNSUPPORTED_MEDIA_TYPE', `OpenAI-compatible routes take application/json, not ${JSON.stringify((request.headers['content-type'] ?? '(missing)').slice(0, 100))}`);
     }
     const declared = declaredRequestLength(request.headers);
-    assertWithinLimit(declared, deps.bodyLimit);
-    if (declared === 0) throw new GatewayError('GW_EMPTY_BODY', 'the request body is empty'); // as on the inference route
+    assertDeclaredBody(declared, deps.bodyLimit);
     const gate = deps.gateFor(pipeline);
     ctx.reservation = gate.beforeBody();
     inviteBody(request.raw, reply.raw); // only now: a declared length over the limit was refused without a 100
