@@ -8,8 +8,9 @@ import { useSimulator } from '../helpers/simulator.ts';
 // with the status page; the router reads `*` as the root. No route takes it: 404 GW_ROUTE_NOT_FOUND, on either
 // listener, while `GET /` still serves the page.
 
+// Connection: close ends each exchange with the answer, also HEAD's (whose Content-Length no body follows).
 const exchange = (url: string, method: string, target: string) =>
-  rawExchange(url, [`${method} ${target} HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\n\r\n`], { waitMs: 10_000, untilAnswer: true });
+  rawExchange(url, [`${method} ${target} HTTP/1.1\r\nHost: gw\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`], { waitMs: 10_000, untilAnswer: true });
 
 test('a request for the asterisk target is 404 GW_ROUTE_NOT_FOUND, not the status page', async (t) => {
   const simulator = await useSimulator(t);
