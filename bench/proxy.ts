@@ -214,9 +214,33 @@ function nginxBinary(): string | null {
   return null;
 }
 
-async function startNginx(upstreamPort: number, work: string): Promise<{ child: ChildProcess; port: number } | null> {
-  const binary = nginxBinary();
-  if (!binary) return null;
+/**
+ * nginx is the non-Node reference, so the bench installs it where the machine allows: as root with apt-get (a
+ * Debian machine, as CI's), unless BENCH_NO_INSTALL=1. Elsewhere it says in one line why nginx is not measured.
+ */
+export function ensureNginx(): { binary: string } | { missing: string } {
+  const found = nginxBinary();
+  if (found) return { binary: found };
+  const hint = `no binary at ${NGINX_PATHS.join(' or ')} (apt-get install -y nginx)`;
+  if (process.env.BENCH_NO_INSTALL === '1') return { missing: `${hint}; BENCH_NO_INSTALL=1` };
+  if (process.getuid?.() !== 0 || !existsSync('/usr/bin/apt-get')) return { missing: `${hint}; installing it needs root and apt-get` };
+  console.log('nginx: installing nginx with apt-get for the bench (BENCH_NO_INSTALL=1 to skip)');
+  const apt = (args: string[]) => execFileSync('apt-get', args, { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 300_000 });
+  try {
+    try {
+      apt(['install', '-y', '-qq', '--no-install-recommends', 'nginx']);
+    } catch {
+      apt(['update', '-qq']); // a fresh machine's package lists may be empty or stale
+      apt(['install', '-y', '-qq', '--no-install-recommends', 'nginx']);
+    }
+  } catch (error) {
+    return { missing: `${hint}; apt-get failed: ${(error as Error).message.split('\n')[0]}` };
+  }
+  const installed = nginxBinary();
+  return installed ? { binary: installed } : { missing: `${hint}; apt-get installed no binary there` };
+}
+
+async function startNginx(upstreamPort: number, work: string, binary: string): Promise<{ child: ChildProcess; port: number }> {
   const dir = join(work, 'nginx');
   mkdirSync(dir);
   const port = await freePort();
@@ -419,8 +443,9 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const bare = await startServer([process.execPath, `${SERVERS}/bare-proxy.js`, upstreamUrl]);
     children.push(bare.child);
     urls.push({ name: 'bare @fastify/http-proxy', url: `http://127.0.0.1:${bare.port}/pipelines/ccfraud/infer`, pid: bare.child.pid! });
-    const nginx = await startNginx(upstream.port, work);
-    if (!nginx) console.log(`nginx: not measured, no binary at ${NGINX_PATHS.join(' or ')} (apt-get install -y nginx-light)`);
+    const nginxFound = ensureNginx();
+    const nginx = 'binary' in nginxFound ? await startNginx(upstream.port, work, nginxFound.binary) : null;
+    if ('missing' in nginxFound) console.log(`nginx: not measured, ${nginxFound.missing}`);
     if (nginx) {
       children.push(nginx.child);
       urls.push({ name: 'nginx', url: `http://127.0.0.1:${nginx.port}/pipelines/ccfraud/infer` }); // its workers are other processes: no CPU figure
@@ -449,7 +474,7 @@ export async function benchProxies(): Promise<ProxyBenchResult> {
     const after = await counts(upstream.port);
     for (const { name } of urls) {
       targets.push({ name, saturation: medianRound(saturationRounds.get(name)!), fixedRate: medianRound(pacedRounds.get(name)!) });
-      if (name === 'bare @fastify/http-proxy' && !nginx) targets.push({ name: 'nginx', skipped: `no binary at ${NGINX_PATHS.join(' or ')} (apt-get install -y nginx-light)` });
+      if (name === 'bare @fastify/http-proxy' && !nginx) targets.push({ name: 'nginx', skipped: `no binary at ${NGINX_PATHS.join(' or ')} (apt-get install -y nginx)` });
     }
     steadyState = { tokenCalls: after.token - before.token, mlopsCalls: after.mlops - before.mlops };
     const rssAfterLoad = rssMb(gateway.child.pid!);
