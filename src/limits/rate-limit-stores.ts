@@ -50,6 +50,27 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {current, ttl}
 `;
 
+/**
+ * The script's answer, if it is one: [count >= 1, ttl within the window], both integers. Anything else (a Redis, or
+ * something posing as one, that answers a number, nil, strings or nonsense counts) is a store failure, so
+ * `failOpen` decides; taken as it came, it crashed the process or admitted every request with NaN remaining.
+ */
+function windowCount(answer: unknown, timeWindow: number): WindowCount | null {
+  if (!Array.isArray(answer) || answer.length !== 2) return null;
+  const [current, ttl] = answer as unknown[];
+  if (!Number.isSafeInteger(current) || (current as number) < 1) return null;
+  if (!Number.isSafeInteger(ttl) || (ttl as number) < 0 || (ttl as number) > timeWindow) return null;
+  return { current: current as number, ttl: ttl as number };
+}
+
+function describe(answer: unknown): string {
+  try {
+    return (JSON.stringify(answer) ?? String(answer)).slice(0, 64);
+  } catch {
+    return typeof answer;
+  }
+}
+
 export class RedisWindowStore implements RateLimitStore {
   /** `client()` is read at each call: the connection is made at start, after the store exists. */
   constructor(private readonly client: () => Redis | null, private readonly prefix: string) {}
@@ -62,8 +83,9 @@ export class RedisWindowStore implements RateLimitStore {
     }
     client.eval(INCR_WINDOW, 1, `${this.prefix}${key}`, String(timeWindow)).then(
       (answer) => {
-        const [current, ttl] = answer as [number, number];
-        callback(null, { current, ttl });
+        const count = windowCount(answer, timeWindow);
+        if (count) callback(null, count);
+        else callback(new Error(`Redis answered the window count with ${describe(answer)}, not [count >= 1, ttl]`));
       },
       (error: Error) => callback(error),
     );
