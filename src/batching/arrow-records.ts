@@ -39,7 +39,15 @@ export function joinTables(tables: readonly Table[]): Buffer {
   return Buffer.from(tableToIPC(new ArrowTable(schema, batches), 'file'));
 }
 
-/** Wallaroo's Arrow answer cut into one Arrow IPC file per member; null when its row count is not the input's. */
+/** Framing each member's slice may add to its share of the answer (schema, footer), within splitTable's bound. */
+const SLICE_FRAMING_BYTES = 64 * 1024;
+
+/**
+ * Wallaroo's Arrow answer cut into one Arrow IPC file per member; null (each member is then sent alone) when its row
+ * count is not the input's, or when the slices would outgrow the answer: a dictionary column's whole dictionary is
+ * written into every slice, so a 16 MiB answer split 64 ways wrote 1 GiB. The slices together may hold twice the
+ * answer plus SLICE_FRAMING_BYTES per member, and never more than `conversion.maxOutputBytes`.
+ */
 export function splitTable(answer: Buffer, rowCounts: readonly number[], limits: ConversionLimits): Buffer[] | null {
   let table: Table;
   try {
@@ -49,10 +57,15 @@ export function splitTable(answer: Buffer, rowCounts: readonly number[], limits:
   }
   const total = rowCounts.reduce((sum, rows) => sum + rows, 0);
   if (table.numRows !== total) return null;
+  const allowance = Math.min(limits.maxOutputBytes, 2 * answer.byteLength + rowCounts.length * SLICE_FRAMING_BYTES);
   const slices: Buffer[] = [];
+  let written = 0;
   let row = 0;
   for (const rows of rowCounts) {
-    slices.push(Buffer.from(tableToIPC(table.slice(row, row + rows), 'file')));
+    const slice = tableToIPC(table.slice(row, row + rows), 'file');
+    written += slice.byteLength;
+    if (written > allowance) return null;
+    slices.push(Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength));
     row += rows;
   }
   return slices;

@@ -87,7 +87,7 @@ export function createBatchers(pipelines: readonly PipelineConfig[], deps: Batch
       onRowMismatch: (count) =>
         deps.logger.warn(
           { pipeline: pipeline.name, rows: count },
-          'Wallaroo answered a batch with another number of rows than it was sent (the pipeline filters or expands rows): its requests were re-sent one by one; turn batching off for this pipeline',
+          "Wallaroo's answer to a batch could not be split into its requests' rows (another number of rows than it was sent, as when the pipeline filters or expands rows, or an Arrow answer whose dictionary columns every request's share would repeat): its requests were re-sent one by one; turn batching off for this pipeline",
         ),
     }));
   }
