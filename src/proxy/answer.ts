@@ -4,14 +4,15 @@ import { GatewayError } from '../errors.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { CallContext, RequestContext } from './context.ts';
 import { callerResponseHeaders } from './headers.ts';
-import { readLimited, type UpstreamAnswer } from './upstream.ts';
+import { chargeAnswerTo, readLimited, type UpstreamAnswer } from './upstream.ts';
 import { upstreamFailure } from './upstream-errors.ts';
 
 // Sending Wallaroo's answer on to the caller. Small answers (declared up to 64 KiB) are read whole and sent in
 // one write — far cheaper per request than piping (README, Benchmarks); larger ones stream, and a caller that
 // stops reading is cut off after `bodyTimeoutMs` without progress, freeing its slot and Wallaroo's connection.
-// Whatever the gateway holds is reserved from the buffer budget first. The whole answer body has a bound of its
-// own (boundAnswerBody): an answer trickling a byte at a time never holds a request, its slot and its buffers forever.
+// Whatever the gateway holds is reserved from the buffer budget first (an answer read whole, chunk by chunk as it
+// arrives). The whole answer body has a bound of its own (boundAnswerBody): an answer trickling a byte at a time
+// never holds a request, its slot and its buffers forever.
 
 /** Answers up to this size (declared by Content-Length) are read whole before they are sent on. */
 export const SMALL_ANSWER_BYTES = 64 * 1024;
@@ -37,15 +38,21 @@ export function assertIdentityEncoding(ctx: CallContext, headers: UpstreamAnswer
   }
 }
 
-/** Reads an answer whole under `limit`, reserving the bytes; a cut or oversized answer is a coded 502. */
+/**
+ * Reads an answer whole under `limit`, charged to the request's reservation on top of what it holds: a declared
+ * length at once (before any byte is read), and every chunk as it arrives, so memory is never held before it is
+ * reserved. Beyond `limit` or what server.bufferBudget could ever hold, a coded 502; beyond what the budget has
+ * free now, 503 GW_OVERLOADED. A refused answer is destroyed at once: Wallaroo's connection is not read to its end.
+ */
 export async function readAnswer(ctx: CallContext, body: UpstreamAnswer['body'], limit: number, declared: number | null): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return body;
-  if (declared !== null) ctx.reservation?.growTo(Math.min(declared, limit));
   try {
-    const answer = await readLimited(body, limit);
-    ctx.reservation?.growTo(answer.length);
-    return answer;
+    const charge = ctx.reservation ? chargeAnswerTo(ctx.reservation, ctx.pipeline.name) : undefined;
+    if (declared !== null && declared > limit) throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer exceeds ${limit} bytes`);
+    if (declared !== null) charge?.(declared);
+    return await readLimited(body, limit, charge);
   } catch (error) {
+    body.destroy();
     throw upstreamFailure(error, ctx.pipeline.name, ctx.pipeline.timeoutMs);
   }
 }

@@ -7,6 +7,7 @@ import type { PipelineDirectory, ResolvedPipeline } from '../discovery/directory
 import { GatewayError } from '../errors.ts';
 import { fullJitterDelay } from '../http/backoff.ts';
 import { endedOutright, isCallerGone, remainingMs, sleepWithin } from '../http/deadline.ts';
+import type { BufferReservation } from '../limits/buffer-budget.ts';
 import { failedBeforeSending, type RetryBudget } from '../limits/retry-budget.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
 import { bodyTooSlow, MeteredBody } from './body.ts';
@@ -53,11 +54,33 @@ const RETRY_CAP_MS = 1_000;
 /** A 503 (pipeline activating) is retried only when Wallaroo asks for no longer a wait than this. */
 const MAX_503_WAIT_MS = 2_000;
 
+/** Charges an answer read whole as it arrives: called with the bytes read so far; throws to stop the read. */
+export type ChargeAnswer = (total: number) => void;
+
 /**
- * Reads an answer body whole, failing with GW_UPSTREAM_BAD_RESPONSE beyond `limit` bytes. Event-driven, one
- * promise per answer: nearly every answer is read here, and an async iterator costs promises per chunk.
+ * The charge for an answer read whole under `reservation`, on top of what the request holds when the read starts
+ * (its body, a replay copy): 502 GW_UPSTREAM_BAD_RESPONSE when the answer could never fit server.bufferBudget with
+ * them (Wallaroo's answer is the problem; retrying cannot help), the reservation's 503 GW_OVERLOADED + Retry-After
+ * when it does not fit now (others hold the budget). Either way the read stops there, not after the whole answer.
  */
-export function readLimited(body: UpstreamAnswer['body'], limit: number): Promise<Buffer> {
+export function chargeAnswerTo(reservation: BufferReservation, pipeline: string): ChargeAnswer {
+  const held = reservation.bytes;
+  return (total) => {
+    if (held + total > reservation.limit) {
+      const besides = held > 0 ? ` with the request's ${held} bytes` : '';
+      throw new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `pipeline ${pipeline}: Wallaroo's answer (at least ${total} bytes) does not fit server.bufferBudget (${reservation.limit} bytes)${besides}`);
+    }
+    reservation.growTo(held + total);
+  };
+}
+
+/**
+ * Reads an answer body whole, failing with GW_UPSTREAM_BAD_RESPONSE beyond `limit` bytes; `charge` is told the
+ * bytes read so far before each chunk is kept, and a charge that throws ends the read with its error (the body is
+ * destroyed at once, so an answer that does not fit is never read to its end). Event-driven, one promise per
+ * answer: nearly every answer is read here, and an async iterator costs promises per chunk.
+ */
+export function readLimited(body: UpstreamAnswer['body'], limit: number, charge?: ChargeAnswer): Promise<Buffer> {
   if (Buffer.isBuffer(body)) return Promise.resolve(body);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -75,6 +98,14 @@ export function readLimited(body: UpstreamAnswer['body'], limit: number): Promis
       if (total > limit) {
         body.destroy();
         return finish(new GatewayError('GW_UPSTREAM_BAD_RESPONSE', `Wallaroo's answer exceeds ${limit} bytes`));
+      }
+      if (charge) {
+        try {
+          charge(total);
+        } catch (error) {
+          body.destroy();
+          return finish(error);
+        }
       }
       chunks.push(chunk);
     };
@@ -152,7 +183,9 @@ export class UpstreamClient {
         canReplay: () => canReplay(call.body),
       });
       if (answer.statusCode === 404 && resolved.discovered && !rediscovered && canReplay(call.body)) {
-        const text = await readLimited(answer.body, ERROR_BODY_LIMIT).catch(() => Buffer.alloc(0));
+        // Charged like any answer read whole; one that cannot be charged is dropped (nothing of it is passed on).
+        const charge = ctx.reservation ? chargeAnswerTo(ctx.reservation, pipeline.name) : undefined;
+        const text = await readLimited(answer.body, ERROR_BODY_LIMIT, charge).catch(() => Buffer.alloc(0));
         directory.invalidate(pipeline.name, resolved.url);
         const next = await directory.resolve(pipeline, ctx);
         if (next.url.href !== resolved.url.href) {
