@@ -123,6 +123,12 @@ interface Pending<C extends MemberContext> {
 /** Refusals that may be one member's fault: the members are re-sent one by one. */
 const PER_MEMBER_REFUSALS = new Set([400, 413, 422]);
 
+/** Why a member's bounds ended: the reason its signal carries (deadline, caller gone, shutdown), else the caller left. */
+function whyGone(bounds: Bounds): GatewayError {
+  const reason: unknown = bounds.signal.reason;
+  return reason instanceof GatewayError ? reason : callerGone();
+}
+
 /** A copy of a failure for one member: each caller gets an error object of its own. */
 function ownError(error: unknown): unknown {
   if (!(error instanceof GatewayError)) return error;
@@ -339,13 +345,17 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
     );
   }
 
-  /** One call for these members; its bounds end when all of them have left. */
+  /**
+   * One call for these members; its bounds end when all of them have left, for the reason the last one left: a
+   * passed deadline ends the call as a timeout (Wallaroo's failure, held against it by the breaker, as a lone
+   * request's would be); a caller that disconnected (or a shutdown) ends it as nobody's.
+   */
   private call(members: Member<C>[], what: { requestId: string; body: Buffer; rows: number }, slot: S): Promise<WholeAnswer> {
     const controller = new AbortController();
     let waiting = members.length;
     for (const member of members) {
       member.onGone = () => {
-        if (--waiting === 0) controller.abort(callerGone());
+        if (--waiting === 0) controller.abort(whyGone(member.ctx));
       };
       if (member.gone) member.onGone();
     }
