@@ -142,6 +142,8 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
   private readonly full = new Set<Pending<C>>();
   private mismatchReported = false;
   private lastRows = 0;
+  /** Set by flush(): the gateway is shutting down, so no batch waits for maxDelayMs any more. */
+  private flushed = false;
 
   constructor(private readonly options: BatcherOptions<C, S>) {}
 
@@ -156,6 +158,15 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
   /** For the status page: requests waiting, and the rows of the last batch sent. */
   figures(): { waiting: number; 'last batch rows': number } {
     return { waiting: this.waiting, 'last batch rows': this.lastRows };
+  }
+
+  /**
+   * Sends every pending batch now (each still takes its concurrency slot), and from now on sends each new batch
+   * as soon as it opens: the gateway is draining, and a request held for maxDelayMs could outlast the shutdown grace.
+   */
+  flush(): void {
+    this.flushed = true;
+    for (const batch of this.pending.values()) this.claim(batch);
   }
 
   /**
@@ -193,7 +204,7 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
     }
     if (!batch) {
       const opened: Pending<C> = { key, members: new Set(), rows: 0, bytes: 0, timer: null, controller: new AbortController(), claiming: false };
-      opened.timer = setTimeout(() => this.claim(opened), limits.maxDelayMs);
+      opened.timer = setTimeout(() => this.claim(opened), this.flushed ? 0 : limits.maxDelayMs);
       this.pending.set(key, opened);
       batch = opened;
     }
