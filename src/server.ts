@@ -41,7 +41,7 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** /metrics (and health) on its own listener when `metrics.port` is set (the caller listens on it); else null. */
   metricsApp: FastifyInstance | null;
-  /** Readiness turns 503 at once; requests are still served until `app.close()`. */
+  /** Readiness turns 503 at once and pending micro-batches are sent; requests are still served until `app.close()`. */
   startDraining(): void;
   /** The shutdown grace ran out: every request in flight is answered 503 GW_SHUTDOWN or cut; returns how many. */
   endInFlight(graceMs: number): number;
@@ -94,5 +94,10 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     for (const manager of tokens.all) manager.close();
     await Promise.all([dispatchers.close(), metricsApp?.close(), rateLimiting.close(), tracing?.shutdown(), callers.close()]);
   });
-  return { app, tokens, directory, metrics, metricsApp, startDraining: () => (draining = true), endInFlight: (graceMs) => proxy.endInFlight(graceMs) };
+  const startDraining = () => {
+    draining = true;
+    // A request held for its batch's maxDelayMs could outlast the shutdown grace: pending batches go now.
+    proxy.flushBatches();
+  };
+  return { app, tokens, directory, metrics, metricsApp, startDraining, endInFlight: (graceMs) => proxy.endInFlight(graceMs) };
 }

@@ -7,7 +7,9 @@
 // it goes the ordinary way (batching cannot help it, so it costs nothing).
 //
 // Every member keeps its own bounds: one that leaves (or whose deadline passes) before the send leaves the batch;
-// after the send its rows' answers are dropped, and when every member has left the call is aborted. Failures are
+// after the send its rows' answers are dropped, and when every member has left the call is aborted (as a timeout
+// when the last one's deadline passed). As alone, a member's deadline is met by Wallaroo's answer headers; the
+// body's bound is the sender's. flush() (draining) sends every pending batch at once. Failures are
 // per member: a refusal that may be one member's fault (400, 413, 422, a 500 blaming the input) and an answer
 // whose row count is not the input's are followed by one call per member, so only the bad request hears about
 // its rows; any other failure reaches each member as its own coded error (or Wallaroo's answer, as it would alone).
@@ -18,7 +20,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Table } from 'apache-arrow';
 import type { BatchingConfig, ConversionLimits } from '../config/types.ts';
 import { GatewayError } from '../errors.ts';
-import { type Bounds, callerGone, endedBecause, within } from '../http/deadline.ts';
+import { type Bounds, callerGone, deadlinePassed, endedBecause, remainingMs, within } from '../http/deadline.ts';
 import { verdictOnAnswer } from '../limits/verdict.ts';
 import type { RequestTrace } from '../observability/tracing.ts';
 import { joinTables, readRecords, splitTable } from './arrow-records.ts';
@@ -37,6 +39,8 @@ export interface WholeAnswer {
 /** The request's context as the batcher needs it: its bounds and its trace. */
 export interface MemberContext extends Bounds {
   readonly trace: Pick<RequestTrace, 'startPhase'>;
+  /** Wallaroo's answer headers arrived: the deadline is met (the answer body has a bound of its own). */
+  answerStarted(): void;
 }
 
 /** One request offered to the batcher, its body already in the format Wallaroo receives. */
@@ -56,8 +60,13 @@ export interface BatchCall<C extends MemberContext> {
   format: WireFormat;
   answerFormat: WireFormat;
   query: string;
-  /** Ends when every member has left; the deadline is the latest member's. */
+  /** Ends when every member has left, or (for members whose deadline an earlier call met) at the latest member's deadline. */
   bounds: Bounds;
+  /**
+   * Wallaroo's answer headers arrived (a final status): each member's deadline is met, as a lone request's is;
+   * reading the body is bounded by the sender, as a lone answer's is.
+   */
+  answerStarted(): void;
   /** The members still waiting when the call was made, in row order. */
   members: readonly C[];
   rows: number;
@@ -78,6 +87,8 @@ export interface BatchSlot {
 
 export interface BatcherOptions<C extends MemberContext, S extends BatchSlot> {
   pipeline: string;
+  /** The pipeline's timeout, named when a call's deadline passes. */
+  timeoutMs: number;
   limits: BatchingConfig;
   conversion: ConversionLimits;
   /** True when no call to the pipeline is in flight (so a lone request gains nothing by waiting). */
@@ -123,6 +134,12 @@ interface Pending<C extends MemberContext> {
 /** Refusals that may be one member's fault: the members are re-sent one by one. */
 const PER_MEMBER_REFUSALS = new Set([400, 413, 422]);
 
+/** Why a member's bounds ended: the reason its signal carries (deadline, caller gone, shutdown), else the caller left. */
+function whyGone(bounds: Bounds): GatewayError {
+  const reason: unknown = bounds.signal.reason;
+  return reason instanceof GatewayError ? reason : callerGone();
+}
+
 /** A copy of a failure for one member: each caller gets an error object of its own. */
 function ownError(error: unknown): unknown {
   if (!(error instanceof GatewayError)) return error;
@@ -136,6 +153,8 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
   private readonly full = new Set<Pending<C>>();
   private mismatchReported = false;
   private lastRows = 0;
+  /** Set by flush(): the gateway is shutting down, so no batch waits for maxDelayMs any more. */
+  private flushed = false;
 
   constructor(private readonly options: BatcherOptions<C, S>) {}
 
@@ -150,6 +169,15 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
   /** For the status page: requests waiting, and the rows of the last batch sent. */
   figures(): { waiting: number; 'last batch rows': number } {
     return { waiting: this.waiting, 'last batch rows': this.lastRows };
+  }
+
+  /**
+   * Sends every pending batch now (each still takes its concurrency slot), and from now on sends each new batch
+   * as soon as it opens: the gateway is draining, and a request held for maxDelayMs could outlast the shutdown grace.
+   */
+  flush(): void {
+    this.flushed = true;
+    for (const batch of this.pending.values()) this.claim(batch);
   }
 
   /**
@@ -187,7 +215,7 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
     }
     if (!batch) {
       const opened: Pending<C> = { key, members: new Set(), rows: 0, bytes: 0, timer: null, controller: new AbortController(), claiming: false };
-      opened.timer = setTimeout(() => this.claim(opened), limits.maxDelayMs);
+      opened.timer = setTimeout(() => this.claim(opened), this.flushed ? 0 : limits.maxDelayMs);
       this.pending.set(key, opened);
       batch = opened;
     }
@@ -329,7 +357,8 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
         .filter((member) => !member.gone)
         .map(async (member) => {
           try {
-            const slot = await this.options.slot(member.ctx);
+            // The member's own deadline may have been met by the batch's answer: the slot wait keeps its bound.
+            const slot = await this.options.slot({ signal: AbortSignal.any([member.ctx.signal, AbortSignal.timeout(Math.ceil(remainingMs(member.ctx)))]), deadline: member.ctx.deadline });
             const answer = await this.call([member], { requestId: member.request.requestId, body: member.request.body, rows: member.rows }, slot);
             member.resolve({ answer, batchId, batchSize: 1 });
           } catch (error) {
@@ -339,13 +368,25 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
     );
   }
 
-  /** One call for these members; its bounds end when all of them have left. */
+  /**
+   * One call for these members; its bounds end when all of them have left, for the reason the last one left: a
+   * passed deadline ends the call as a timeout (Wallaroo's failure, held against it by the breaker, as a lone
+   * request's would be); a caller that disconnected (or a shutdown) ends it as nobody's.
+   */
   private call(members: Member<C>[], what: { requestId: string; body: Buffer; rows: number }, slot: S): Promise<WholeAnswer> {
     const controller = new AbortController();
+    const deadline = Math.max(...members.map((member) => member.ctx.deadline));
+    // The members' own deadlines end the call first (see onGone). This one bounds a member whose deadline an
+    // earlier call's answer met (re-sent alone after a refused or unsplittable batch).
+    let timer: NodeJS.Timeout | null = setTimeout(() => controller.abort(deadlinePassed(this.options.timeoutMs)), Math.max(0, deadline - performance.now()));
+    const disarm = () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    };
     let waiting = members.length;
     for (const member of members) {
       member.onGone = () => {
-        if (--waiting === 0) controller.abort(callerGone());
+        if (--waiting === 0) controller.abort(whyGone(member.ctx));
       };
       if (member.gone) member.onGone();
     }
@@ -356,9 +397,13 @@ export class Batcher<C extends MemberContext, S extends BatchSlot> {
       format: request.format,
       answerFormat: request.answerFormat,
       query: request.query,
-      bounds: { signal: controller.signal, deadline: Math.max(...members.map((member) => member.ctx.deadline)) },
+      bounds: { signal: controller.signal, deadline },
+      answerStarted: () => {
+        disarm();
+        for (const member of members) if (!member.gone) member.ctx.answerStarted();
+      },
       members: members.map((member) => member.ctx),
       rows: what.rows,
-    }, slot);
+    }, slot).finally(disarm);
   }
 }

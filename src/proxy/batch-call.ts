@@ -5,7 +5,7 @@ import { MEDIA_TYPES } from '../convert/negotiate.ts';
 import { declaredLength, firstHeader } from '../http/headers.ts';
 import type { AdmissionGate, PipelineSlot } from '../limits/admission.ts';
 import type { GatewayMetrics } from '../observability/metrics.ts';
-import { assertIdentityEncoding, readAnswer } from './answer.ts';
+import { assertIdentityEncoding, boundAnswerBody, readAnswer } from './answer.ts';
 import type { CallContext, RequestContext, RequestStats } from './context.ts';
 import { judgeAnswer, verdictOnError } from './inference.ts';
 import type { UpstreamClient } from './upstream.ts';
@@ -45,6 +45,9 @@ async function callForBatch(deps: BatchCallDeps, pipeline: PipelineConfig, call:
       requestId: call.requestId,
     }, slot.retryBudget);
     const response = await judgeAnswer(ctx, slot, sent);
+    // From here the members' deadlines are met and the body has its own bound, as a lone request's answer has.
+    call.answerStarted();
+    boundAnswerBody(ctx, response.body, pipeline.timeoutMs);
     assertIdentityEncoding(ctx, response.headers);
     const body = await readAnswer(ctx, response.body, deps.responseLimit, declaredLength(firstHeader(response.headers['content-length'])));
     return { statusCode: response.statusCode, headers: response.headers, body };
@@ -77,6 +80,7 @@ export function createBatchers(pipelines: readonly PipelineConfig[], deps: Batch
     const wait = deps.metrics.batchWait.labels(pipeline.name);
     batchers.set(pipeline.name, new Batcher<RequestContext, PipelineSlot>({
       pipeline: pipeline.name,
+      timeoutMs: pipeline.timeoutMs,
       limits: pipeline.batching,
       conversion: deps.conversion,
       idle: () => gate.concurrency.inFlight === 0,

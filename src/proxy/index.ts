@@ -40,6 +40,8 @@ export interface ProxyParts {
 export interface Proxy {
   tracker: PipelineTracker;
   register(app: FastifyInstance): Promise<void>;
+  /** Draining started: every pending micro-batch is sent now, and none waits for maxDelayMs from here on. */
+  flushBatches(): void;
   /** Ends every request in flight (the shutdown grace ran out): answered 503 GW_SHUTDOWN, or cut; returns how many. */
   endInFlight(graceMs: number): number;
 }
@@ -85,6 +87,9 @@ export function createProxy({ config, tokens, directory, dispatchers, metrics, l
   const contexts = new RequestContexts();
   return {
     tracker,
+    flushBatches: () => {
+      for (const batcher of batchers.values()) batcher.flush();
+    },
     endInFlight: (graceMs) => contexts.endAll(shutDown(graceMs)),
     register: async (app) => {
       await app.register(proxyRoutes, {
