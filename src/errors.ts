@@ -176,6 +176,13 @@ function rawAnswer(body: ErrorBody, headers: Record<string, string> = {}): strin
  */
 export function answerClientError(this: { log: FastifyBaseLogger }, error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // A TLS handshake that timed out or failed has no channel for an HTTP answer: writing one never finished, so the
+  // connection stayed open (server.tls listeners pass these errors here, and destroying them is this handler's job).
+  if (error.code?.startsWith('ERR_TLS_') || error.code?.startsWith('ERR_SSL_')) {
+    this.log.debug({ cause: error.code }, 'TLS handshake failed');
+    socket.destroy();
+    return;
+  }
   const body = clientErrorBody(error.code);
   this.log.debug({ code: body.code, status: body.statusCode, cause: error.code }, 'client error');
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;

@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/types.ts';
 import { createDirectory, type PipelineDirectory } from './discovery/directory.ts';
 import { installErrorHandling, installParserErrorHandling } from './errors.ts';
 import { installDeferredContinue } from './http/expect-continue.ts';
+import { OpenConnections } from './http/open-connections.ts';
 import { gatewayServerOptions } from './http/server-options.ts';
 import { GATEWAY_VERSION } from './http/version.ts';
 import { createRateLimiting } from './limits/rate-limit.ts';
@@ -45,6 +46,8 @@ export interface Gateway {
   startDraining(): void;
   /** The shutdown grace ran out: every request in flight is answered 503 GW_SHUTDOWN or cut; returns how many. */
   endInFlight(graceMs: number): number;
+  /** After that: destroys every connection still open on either listener (http/open-connections.ts); returns how many. */
+  closeConnections(): number;
 }
 
 export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
@@ -83,6 +86,9 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
   await app.register(healthRoutes, health);
   await proxy.register(app);
   const metricsApp = config.metrics.port === null ? null : await createMetricsApp(registry, health, ERROR_BODY_SCHEMA);
+  const connections = new OpenConnections();
+  connections.watch(app.server);
+  if (metricsApp) connections.watch(metricsApp.server);
   await registerUi({ config, registry, app, metricsApp, pipelines: () => proxy.tracker.runtime(), tokens: health.tokens, draining: health.draining });
 
   app.addHook('onReady', async () => {
@@ -99,5 +105,5 @@ export async function buildServer(config: GatewayConfig, deps: GatewayDeps = {})
     // A request held for its batch's maxDelayMs could outlast the shutdown grace: pending batches go now.
     proxy.flushBatches();
   };
-  return { app, tokens, directory, metrics, metricsApp, startDraining, endInFlight: (graceMs) => proxy.endInFlight(graceMs) };
+  return { app, tokens, directory, metrics, metricsApp, startDraining, endInFlight: (graceMs) => proxy.endInFlight(graceMs), closeConnections: () => connections.destroyAll() };
 }

@@ -138,7 +138,16 @@ async function endAfterGrace(gateway: Gateway, closing: PromiseLike<unknown>, gr
   if (outcome === 'closed') return;
   const ended = gateway.endInFlight(graceMs);
   gateway.app.log.warn({ ended, shutdownGraceMs: graceMs }, `shutdown grace ran out: ${ended} request(s) still in flight ended (503 GW_SHUTDOWN, or cut when their answer had started)`);
+  // Closing also waits for connections that carry no request (a silent client, a TCP probe, a TLS handshake never
+  // finished): once the ended requests' answers had a moment to go out, every connection left is cut.
+  setTimeout(() => {
+    const cut = gateway.closeConnections();
+    if (cut > 0) gateway.app.log.info({ connections: cut }, `shutdown: ${cut} connection(s) still open cut`);
+  }, ANSWERS_FLUSH_MS).unref();
 }
+
+/** After the grace, how long the ended requests' answers may take to go out before every connection is cut. */
+const ANSWERS_FLUSH_MS = 1_000;
 
 /**
  * After the grace, how long closing may still take (the ended requests' answers, the pools, the tracing export)

@@ -27,6 +27,8 @@ export function gatewayServerOptions(
     clientErrorHandler: answerClientError,
     http: { requireHostHeader: false, ...slowLoris },
     forceCloseConnections: 'idle',
-    https: https === null ? null : { ...https, requireHostHeader: false, ...slowLoris }, // null: plain HTTP
+    // A TLS handshake gets the headers' bound too (Node's default is 120 s): a client that opens connections and
+    // never finishes one held each of them, file descriptor and all, for two minutes.
+    https: https === null ? null : { ...https, requireHostHeader: false, handshakeTimeout: server.headersTimeoutMs, ...slowLoris }, // null: plain HTTP
   };
 }
