@@ -1,5 +1,6 @@
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { commonNameIdentity, type Identification, spiffeIdentity } from './identity.ts';
+import type { ClientCaGenerations } from './server-tls.ts';
 
 // mTLS callers: the TLS layer has already checked the client certificate against callers.mtls.caFile (the
 // server asks for one but does not hang up without it, so the caller gets a coded 401 rather than a failed
@@ -65,7 +66,14 @@ export function certificateIdentity(certificate: Pick<PeerCertificate, 'subject'
 export class ClientCertificateIdentification {
   private readonly byConnection = new WeakMap<object, Identification>();
 
+  /** `generations`: which client CA each connection was checked under (server-tls.ts); null without a reloader. */
+  constructor(private readonly generations: ClientCaGenerations | null = null) {}
+
   identify(socket: TLSSocket): Identification {
+    const { generations } = this;
+    if (generations && (generations.of(socket) ?? generations.latest) !== generations.latest) {
+      return refusal('the client CA changed since this connection was made: reconnect to be checked against the new one', true);
+    }
     let identification = this.byConnection.get(socket);
     if (!identification) {
       identification = this.fromConnection(socket);

@@ -11,7 +11,7 @@ import { ClientCertificateIdentification } from './client-certificate.ts';
 import type { Identification, RefusalReason } from './identity.ts';
 import { IssuerKeys } from './issuer-keys.ts';
 import { fileKeyLoader, httpKeyLoader, keyFetchDispatcher } from './key-loaders.ts';
-import { ServerTlsReloader, serverTlsOptions } from './server-tls.ts';
+import { type ClientCaGenerations, ServerTlsReloader, serverTlsOptions } from './server-tls.ts';
 import { ServiceAccountTokenVerifier } from './token-verifier.ts';
 
 // Who is calling (callers.authentication): the inference routes' onRequest hook, before the rate limit and
@@ -164,8 +164,8 @@ function serviceAccountTokens(kubernetes: KubernetesCallersConfig, logger: Logge
   };
 }
 
-function clientCertificates(): Mode {
-  const certificates = new ClientCertificateIdentification();
+function clientCertificates(generations: ClientCaGenerations | null): Mode {
+  const certificates = new ClientCertificateIdentification(generations);
   return {
     identify: (request) => certificates.identify(request.raw.socket as TLSSocket),
     // No registered scheme names TLS client authentication; RFC 9110 11.6.1 still wants a challenge with a 401.
@@ -185,7 +185,7 @@ export function createCallers(config: GatewayConfig, logger: Logger, events: Cal
   const allowLists = new Map(config.pipelines.filter((p) => p.allow !== null).map((p) => [p.name, new AllowList(p.allow!)]));
   const mode = callers.authentication === 'kubernetes'
     ? serviceAccountTokens(callers.kubernetes!, logger, events)
-    : callers.authentication === 'mtls' ? clientCertificates() : null;
+    : callers.authentication === 'mtls' ? clientCertificates(reloader) : null;
 
   return {
     plugin: mode ? callersPlugin({ mode, allowLists, events, identityMetricLabel: callers.identityMetricLabel }) : null,

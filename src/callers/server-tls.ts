@@ -1,8 +1,9 @@
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:net';
 import { dirname } from 'node:path';
-import { createSecureContext, type SecureContextOptions, Server as TlsServer, type TlsOptions } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 
 // The gateway's own TLS: certificate and key (and, for mTLS, the CA client certificates must chain to) read from
@@ -15,6 +16,18 @@ export interface ServerTlsFiles {
   keyFile: string;
   /** The CA client certificates must chain to (mTLS); null: no client certificates asked for. */
   clientCaFile: string | null;
+}
+
+/**
+ * Which client CA a connection's certificate was checked against: a number that grows each time the CA file
+ * changes. A connection checked under an older one is no longer trusted (revoking by rotating the CA must reach
+ * keep-alive connections too).
+ */
+export interface ClientCaGenerations {
+  /** The generation of the CA in use now. */
+  readonly latest: number;
+  /** The generation a connection's handshake was checked under; undefined for one never seen. */
+  of(socket: object): number | undefined;
 }
 
 const POLL_MS = 60_000;
@@ -37,8 +50,12 @@ export function serverTlsOptions(files: ServerTlsFiles): TlsOptions {
   };
 }
 
-export class ServerTlsReloader {
+export class ServerTlsReloader implements ClientCaGenerations {
   private watchers: FSWatcher[] = [];
+  private generation = 0;
+  private clientCa: string | undefined;
+  private readonly handshakes = new WeakMap<object, number>();
+  private readonly connections = new Set<TLSSocket>();
   private poll: NodeJS.Timeout | null = null;
   private settle: NodeJS.Timeout | null = null;
   private current = '';
@@ -52,11 +69,26 @@ export class ServerTlsReloader {
     private readonly logger: Logger,
   ) {}
 
+  get latest(): number {
+    return this.generation;
+  }
+
+  of(socket: object): number | undefined {
+    return this.handshakes.get(socket);
+  }
+
   /** Watches the files' directories and applies changes to `server` (a TLS server; anything else is left alone). */
   start(server: Server): void {
     if (!(server instanceof TlsServer)) return;
     const files = [this.files.certFile, this.files.keyFile, this.files.clientCaFile].filter((f): f is string => f !== null);
-    this.current = JSON.stringify(contextOptions((file) => readFileSync(file, 'utf8'), this.files));
+    const initial = contextOptions((file) => readFileSync(file, 'utf8'), this.files);
+    this.current = JSON.stringify(initial);
+    this.clientCa = initial.ca as string | undefined;
+    server.on('secureConnection', (socket: TLSSocket) => {
+      this.handshakes.set(socket, this.generation);
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     for (const dir of new Set(files.map((f) => dirname(f)))) {
       try {
         const watcher = watch(dir, { persistent: false }, () => this.schedule(server));
@@ -75,6 +107,23 @@ export class ServerTlsReloader {
     if (this.poll) clearInterval(this.poll);
     if (this.settle) clearTimeout(this.settle);
     this.poll = this.settle = null;
+  }
+
+  /**
+   * Closes the connections whose client certificate was checked under an older CA: at once when idle, else when
+   * their answer has gone out (a request that slips in first is refused by ClientCertificateIdentification).
+   * Their clients reconnect and are checked against the new CA.
+   */
+  private retireConnections(): number {
+    let retired = 0;
+    for (const socket of this.connections) {
+      if (this.handshakes.get(socket) === this.generation) continue;
+      retired++;
+      const response = (socket as TLSSocket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (!response || response.writableFinished) socket.end();
+      else response.once('close', () => socket.end());
+    }
+    return retired;
   }
 
   /** A swap makes several events at once: wait for them to settle, then read once. */
@@ -107,6 +156,12 @@ export class ServerTlsReloader {
       server.setSecureContext(options);
       this.current = serialised;
       this.logger.info({ certFile: this.files.certFile }, 'TLS certificate reloaded');
+      if ((ca ?? undefined) !== this.clientCa) {
+        this.clientCa = ca ?? undefined;
+        this.generation++;
+        const retired = this.retireConnections();
+        this.logger.info({ caFile: this.files.clientCaFile, connections: retired }, 'client CA changed: connections checked under the previous one are closed');
+      }
     } catch (error) {
       this.refused = serialised;
       this.logger.warn({ certFile: this.files.certFile, reason: (error as Error).message }, 'TLS files changed but cannot be used; keeping the previous certificate');
