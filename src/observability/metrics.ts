@@ -41,7 +41,7 @@ export function createMetrics(registry: Registry, options: { defaultMetrics?: bo
     inflight: new Gauge({ name: `${prefix}inflight_requests`, help: 'Requests in flight per pipeline.', labelNames: ['pipeline'] as const, registers }),
     batchRows: new Histogram({ name: `${prefix}batch_rows`, help: 'Rows per call to Wallaroo on micro-batched pipelines (a request sent alone counts as one call).', labelNames: ['pipeline'] as const, buckets: BATCH_ROW_BUCKETS, registers }),
     batchWait: new Histogram({ name: `${prefix}batch_wait_seconds`, help: 'Time a request on a micro-batched pipeline waited for its batch to be sent (0 when sent alone at once).', labelNames: ['pipeline'] as const, buckets: BATCH_WAIT_BUCKETS, registers }),
-    traceSpans: new Counter({ name: `${prefix}trace_spans_total`, help: 'Trace spans by outcome: exported, failed (the collector refused or was unreachable), dropped (export queue full).', labelNames: ['outcome'] as const, registers }),
+    traceSpans: new Counter({ name: `${prefix}trace_spans_total`, help: 'Trace spans by outcome: exported, failed (the collector refused or was unreachable), dropped (export queue full, or every export slot held by a collector that does not finish them).', labelNames: ['outcome'] as const, registers }),
   };
 }
 

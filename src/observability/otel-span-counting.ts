@@ -43,6 +43,13 @@ export class CountingProcessor implements SpanProcessor {
   }
 }
 
+/**
+ * How the OTLP exporter refuses an export while its concurrency limit's worth are still in flight (a collector
+ * that takes exports and never finishes them): those spans never left the gateway, so they count as dropped,
+ * not as failed (which says the collector refused them).
+ */
+const CONCURRENCY_REFUSAL = 'Concurrent export limit reached';
+
 export class CountingExporter implements SpanExporter {
   constructor(
     private readonly inner: SpanExporter,
@@ -55,6 +62,8 @@ export class CountingExporter implements SpanExporter {
     this.inner.export(spans, (result) => {
       if (result.code === ExportResultCode.SUCCESS) {
         this.events.onSpans('exported', spans.length);
+      } else if (result.error?.message === CONCURRENCY_REFUSAL) {
+        this.events.onSpans('dropped', spans.length);
       } else {
         this.events.onSpans('failed', spans.length);
         this.events.onExportError(result.error?.message ?? 'export failed');
