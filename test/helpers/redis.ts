@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { freePort } from './ports.ts';
+import { freeRestartablePort } from './ports.ts';
 
 export interface RedisServer {
   url: string;
@@ -11,7 +11,7 @@ export interface RedisServer {
 
 /** A real redis-server on 127.0.0.1, no persistence, stopped when the test ends. (.ci/run installs it.) */
 export async function useRedis(t: TestContext): Promise<RedisServer> {
-  const port = await freePort();
+  const port = await freeRestartablePort(); // stop() and start() reuse it
   let child: ChildProcess | null = null;
   const start = () =>
     new Promise<void>((resolve, reject) => {

@@ -6,7 +6,7 @@ import type { Simulator } from '../../src/simulator/server.ts';
 import { ERROR_CATALOG } from '../../src/errors.ts';
 import { ccfraudBody } from '../helpers/data.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
-import { freePort } from '../helpers/ports.ts';
+import { freeRestartablePort } from '../helpers/ports.ts';
 import { startTestSimulator } from '../helpers/simulator.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -20,8 +20,9 @@ interface Outcome {
 }
 
 test('under steady load: 5xx, latency, token endpoint down, Wallaroo restarting — every request answered, none hung, then recovery', async (t) => {
-  const port = await freePort();
-  const keycloakPort = await freePort(); // used where the version has a Keycloak host of its own
+  // The simulator restarts on the same ports: below the ephemeral range, where nothing else takes them meanwhile.
+  const port = await freeRestartablePort();
+  const keycloakPort = await freeRestartablePort(); // used where the version has a Keycloak host of its own
   let simulator: Simulator = await startTestSimulator({ port, keycloakPort });
   t.after(() => simulator.close());
   const gw = await startGateway(t, simulatorConfig(simulator, {
