@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { createCa } from '../helpers/certificates.ts';
+import { createCa, writeGatewayTls } from '../helpers/certificates.ts';
 import { callersConfig } from '../helpers/callers.ts';
 import { startGateway } from '../helpers/gateway.ts';
 import { useSimulator } from '../helpers/simulator.ts';
@@ -19,14 +18,10 @@ test('rotating the client CA closes keep-alive connections checked under the old
   const simulator = await useSimulator(t);
   const oldCa = await createCa('old cluster CA');
   const newCa = await createCa('new cluster CA');
-  const dir = useTempDir(t, 'gw-ca-rotation');
-  const serverCert = await oldCa.issue({ commonName: 'wallaroo-gateway', server: true });
-  writeFileSync(join(dir, 'tls.crt'), serverCert.certPem);
-  writeFileSync(join(dir, 'tls.key'), serverCert.keyPem);
-  writeFileSync(join(dir, 'ca.crt'), oldCa.certPem);
+  const { certFile, keyFile, caFile } = await writeGatewayTls(oldCa, useTempDir(t, 'gw-ca-rotation'));
   const gw = await startGateway(t, callersConfig(simulator, {
-    server: { host: '127.0.0.1', port: 0, tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } },
-    callers: { authentication: 'mtls', mtls: { caFile: join(dir, 'ca.crt') } },
+    server: { host: '127.0.0.1', port: 0, tls: { certFile, keyFile } },
+    callers: { authentication: 'mtls', mtls: { caFile } },
     pipelines: [{ name: 'summary', workspace: 'demo', allow: ['CN=scorer'] }],
   }));
   const url = `${gw.url.replace('http:', 'https:')}/pipelines/summary/infer`;
@@ -44,7 +39,7 @@ test('rotating the client CA closes keep-alive connections checked under the old
   assert.equal((await post(keepAlive)).status, 200);
   assert.equal((await post(keepAlive)).status, 200);
 
-  writeFileSync(join(dir, 'ca.crt'), newCa.certPem);
+  writeFileSync(caFile, newCa.certPem);
   await waitFor(() => gw.logs.some((l) => l.msg === 'client CA changed: connections checked under the previous one are closed'), 'the gateway to apply the new client CA', 20_000, 50);
   const line = gw.logs.find((l) => l.msg === 'client CA changed: connections checked under the previous one are closed');
   assert.equal(line?.connections, 1);

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { createCa, type IssuedCertificate } from '../helpers/certificates.ts';
+import { createCa, type IssuedCertificate, writeGatewayTls } from '../helpers/certificates.ts';
 import { callersConfig } from '../helpers/callers.ts';
 import { startGateway } from '../helpers/gateway.ts';
 import { call } from '../helpers/http.ts';
@@ -14,14 +12,10 @@ test('mtls callers: a real TLS client with a certificate from the configured CA 
   const simulator = await useSimulator(t);
   const clusterCa = await createCa('cluster CA');
   const rogueCa = await createCa('rogue CA');
-  const dir = useTempDir(t, 'gw-mtls');
-  const serverCert = await clusterCa.issue({ commonName: 'wallaroo-gateway', server: true });
-  writeFileSync(join(dir, 'tls.crt'), serverCert.certPem);
-  writeFileSync(join(dir, 'tls.key'), serverCert.keyPem);
-  writeFileSync(join(dir, 'ca.crt'), clusterCa.certPem);
+  const { certFile, keyFile, caFile } = await writeGatewayTls(clusterCa, useTempDir(t, 'gw-mtls'));
   const gw = await startGateway(t, callersConfig(simulator, {
-    server: { host: '127.0.0.1', port: 0, tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } },
-    callers: { authentication: 'mtls', mtls: { caFile: join(dir, 'ca.crt') } },
+    server: { host: '127.0.0.1', port: 0, tls: { certFile, keyFile } },
+    callers: { authentication: 'mtls', mtls: { caFile } },
     pipelines: [{ name: 'summary', workspace: 'demo', allow: ['payments/scorer', 'CN=reporting'] }],
   }));
   const url = gw.url.replace('http:', 'https:');

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { createCa } from '../helpers/certificates.ts';
+import { createCa, writeGatewayTls } from '../helpers/certificates.ts';
 import { simulatorConfig, startGateway } from '../helpers/gateway.ts';
 import { useSimulator } from '../helpers/simulator.ts';
 import { useTempDir } from '../helpers/temp.ts';
@@ -21,12 +19,9 @@ const BOUND_MS = 30_000;
 test('a TLS connection that never completes its handshake is closed after server.headersTimeoutMs', async (t) => {
   const simulator = await useSimulator(t);
   const ca = await createCa('cluster CA');
-  const dir = useTempDir(t, 'gw-tls-handshake');
-  const serverCert = await ca.issue({ commonName: 'wallaroo-gateway', server: true });
-  writeFileSync(join(dir, 'tls.crt'), serverCert.certPem);
-  writeFileSync(join(dir, 'tls.key'), serverCert.keyPem);
+  const { certFile, keyFile } = await writeGatewayTls(ca, useTempDir(t, 'gw-tls-handshake'));
   const gateway = await startGateway(t, simulatorConfig(simulator, {
-    server: { host: '127.0.0.1', port: 0, headersTimeoutMs: HEADERS_TIMEOUT_MS, tls: { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') } },
+    server: { host: '127.0.0.1', port: 0, headersTimeoutMs: HEADERS_TIMEOUT_MS, tls: { certFile, keyFile } },
   }));
   const port = Number(new URL(gateway.url).port);
   // One silent, one that sends the first bytes of a TLS record (a handshake header) and stops. Destroyed here

@@ -1,6 +1,8 @@
 // @peculiar/x509 needs a Reflect polyfill loaded before it (its README: "Reflect Polyfill Required").
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
 // Certificates made in the test, in memory: a CA, server certificates for 127.0.0.1, and client certificates
@@ -77,4 +79,21 @@ export async function createCa(commonName: string): Promise<TestCa> {
       return { certPem: leaf.toString('pem'), keyPem: await keyPem(leafKeys.privateKey) };
     },
   };
+}
+
+/** Where writeGatewayTls put the gateway's TLS files: for server.tls (certFile, keyFile) and callers.mtls (caFile). */
+export interface GatewayTlsFiles {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** The gateway's own certificate (issued by `ca`, for 127.0.0.1) and `ca` as the client CA, written into `dir`. */
+export async function writeGatewayTls(ca: TestCa, dir: string): Promise<GatewayTlsFiles> {
+  const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key'), caFile: join(dir, 'ca.crt') };
+  const serverCert = await ca.issue({ commonName: 'wallaroo-gateway', server: true });
+  writeFileSync(files.certFile, serverCert.certPem);
+  writeFileSync(files.keyFile, serverCert.keyPem);
+  writeFileSync(files.caFile, ca.certPem);
+  return files;
 }
