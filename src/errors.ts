@@ -229,13 +229,16 @@ function recordRouteMethods(app: FastifyInstance): void {
   });
 }
 
+/** A request target in the absolute form (`http://host/path`), its scheme and authority as the match. */
+const ABSOLUTE_FORM = /^https?:\/\/[^/]*/i;
+
 /**
  * A request target's path as the router matches it: without query or fragment, the absolute form reduced to its
  * path, percent-escapes decoded (so `/pipelines/p/%69nfer` is `/pipelines/p/infer` here too, as when POSTed).
  */
 function routedPath(url: string): string {
   let path = url.split(/[?#]/)[0]!;
-  if (/^https?:\/\//i.test(path)) path = path.replace(/^https?:\/\/[^/]*/i, '') || '/';
+  if (ABSOLUTE_FORM.test(path)) path = path.replace(ABSOLUTE_FORM, '') || '/';
   try {
     return decodeURIComponent(path);
   } catch {
@@ -288,7 +291,8 @@ export function installParserErrorHandling(app: FastifyInstance): void {
     }
     // A target that is neither a path nor an absolute URL (`GET *`, the asterisk form, is Node-parsable): the
     // router would match it to `/` and answer the status page. No route takes it.
-    if (!request.raw.url?.startsWith('/') && !/^https?:\/\//i.test(request.raw.url ?? '')) {
+    const target = request.raw.url ?? '';
+    if (!target.startsWith('/') && !ABSOLUTE_FORM.test(target)) {
       answerNoRoute(request, reply);
       return;
     }

@@ -54,8 +54,8 @@ export class ServerTlsReloader implements ClientCaGenerations {
   private watchers: FSWatcher[] = [];
   private generation = 0;
   private clientCa: string | undefined;
-  private readonly handshakes = new WeakMap<object, number>();
-  private readonly connections = new Set<TLSSocket>();
+  /** Each open TLS connection, with the generation its handshake was checked under. */
+  private readonly connections = new Map<TLSSocket, number>();
   private poll: NodeJS.Timeout | null = null;
   private settle: NodeJS.Timeout | null = null;
   private current = '';
@@ -74,7 +74,7 @@ export class ServerTlsReloader implements ClientCaGenerations {
   }
 
   of(socket: object): number | undefined {
-    return this.handshakes.get(socket);
+    return this.connections.get(socket as TLSSocket);
   }
 
   /** Watches the files' directories and applies changes to `server` (a TLS server; anything else is left alone). */
@@ -85,8 +85,7 @@ export class ServerTlsReloader implements ClientCaGenerations {
     this.current = JSON.stringify(initial);
     this.clientCa = initial.ca as string | undefined;
     server.on('secureConnection', (socket: TLSSocket) => {
-      this.handshakes.set(socket, this.generation);
-      this.connections.add(socket);
+      this.connections.set(socket, this.generation);
       socket.once('close', () => this.connections.delete(socket));
     });
     for (const dir of new Set(files.map((f) => dirname(f)))) {
@@ -116,8 +115,8 @@ export class ServerTlsReloader implements ClientCaGenerations {
    */
   private retireConnections(): number {
     let retired = 0;
-    for (const socket of this.connections) {
-      if (this.handshakes.get(socket) === this.generation) continue;
+    for (const [socket, generation] of this.connections) {
+      if (generation === this.generation) continue;
       retired++;
       const response = (socket as TLSSocket & { _httpMessage?: ServerResponse | null })._httpMessage;
       if (!response || response.writableFinished) socket.end();
