@@ -49,8 +49,9 @@ const files = e2eFolders()
  */
 const [shard, shards] = (process.env.E2E_SHARD ?? '1/1').split('/').map(Number) as [number, number];
 if (!(shards >= 1 && shard >= 1 && shard <= shards)) throw new Error(`E2E_SHARD=${process.env.E2E_SHARD}: expected k/n with 1 <= k <= n`);
-const alone = shard === 1 ? files.filter((file) => MEASURES_MEMORY.test(readFileSync(file, 'utf8'))) : [];
-const shared = files.filter((file, index) => !MEASURES_MEMORY.test(readFileSync(file, 'utf8')) && index % shards === shard - 1);
+const measuresMemory = new Set(files.filter((file) => MEASURES_MEMORY.test(readFileSync(file, 'utf8'))));
+const alone = shard === 1 ? files.filter((file) => measuresMemory.has(file)) : [];
+const shared = files.filter((file, index) => !measuresMemory.has(file) && index % shards === shard - 1);
 
 const isolated = new Promise<number>((resolve) => {
   if (alone.length === 0) return resolve(0);
