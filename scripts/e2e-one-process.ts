@@ -4,7 +4,7 @@
 // Files that measure this process's memory (peak RSS is a whole-process figure, which earlier files would
 // distort) run each in their own process, beside the shared one.
 // Usage: [E2E_SHARD=k/n] node --import tsx scripts/e2e-one-process.ts
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { e2eFiles, ROOT } from './test-files.ts';
@@ -21,10 +21,33 @@ setTimeout(() => {
 const [shard, shards] = (process.env.E2E_SHARD ?? '1/1').split('/').map(Number) as [number, number];
 const { shared, alone } = e2eFiles(shard, shards);
 
+// A test that ends the process itself (process.exit) skips the rest and the shared files' summary: whatever code
+// it exits with, that is a failure. The process drained normally when 'beforeExit' came first.
+let drained = false;
+process.once('beforeExit', () => {
+  drained = true;
+});
+process.on('exit', () => {
+  if (!drained) process.exitCode = Math.max(1, Number(process.exitCode ?? 0));
+  memoryChild?.kill(); // ended early: the memory-measuring files' process does not outlive it
+});
+
+let memoryChild: ChildProcess | undefined;
+// A signal ends a process without 'exit' listeners: the memory-measuring files' process is told first.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    memoryChild?.kill(signal);
+    process.exit(130);
+  });
+}
 const isolated = new Promise<number>((resolve) => {
   if (alone.length === 0) return resolve(0);
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...alone], { cwd: ROOT, stdio: 'inherit' });
-  child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  memoryChild = child;
+  child.once('exit', (code, signal) => {
+    memoryChild = undefined;
+    resolve(code ?? (signal ? 1 : 0));
+  });
 });
 for (const file of shared) await import(pathToFileURL(join(ROOT, file)).href);
 console.error(`# ${shared.length} test files in this process, ${alone.length} that measure memory each in its own`);

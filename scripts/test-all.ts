@@ -3,7 +3,7 @@
 // says which and why: a process per file cost about 2 s of CPU each, most of the suite's time), the other files get
 // a process each under `node --test`. Both parts run at once; the per-file part reports as it goes, each
 // end-to-end shard is summed up at the end, its whole log printed when it failed or ran no test.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,15 +11,32 @@ import { e2eFiles, ROOT, testFiles } from './test-files.ts';
 
 const SHARDS = 2;
 
+const children = new Set<ChildProcess>();
+
 function run(args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | number): Promise<number> {
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', output, output] });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+  children.add(child);
+  return new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+const logs = mkdtempSync(join(tmpdir(), 'wallaroo-gateway-tests-'));
+// Interrupted (a signal to this process alone, not to its group): the children and the logs go with it.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill(signal);
+    rmSync(logs, { recursive: true, force: true });
+    process.exit(130);
+  });
 }
 
 const inE2e = new Set(Object.values(e2eFiles()).flat());
 const ownProcess = testFiles('test').filter((file) => !inE2e.has(file));
 
-const logs = mkdtempSync(join(tmpdir(), 'wallaroo-gateway-tests-'));
 const shards = Array.from({ length: SHARDS }, (_, i) => {
   const log = join(logs, `e2e-${i + 1}.log`);
   const env = { ...process.env, E2E_SHARD: `${i + 1}/${SHARDS}` };
@@ -33,8 +50,9 @@ for (const { name, log, done } of shards) {
   const code = await done;
   const text = readFileSync(log, 'utf8');
   const counts = text.match(/^# (pass|fail) \d+$/gm) ?? [];
-  // A shard that ran no test (a broken split) fails too, and so does one that reports a failure whatever its exit.
-  if (code === 0 && /^# pass [1-9]/m.test(text) && !/^# fail [1-9]/m.test(text)) {
+  // A shard that ran no test (a broken split) fails too, and so does one that reports a failed or cancelled (timed
+  // out) test whatever its exit code.
+  if (code === 0 && /^# pass [1-9]/m.test(text) && !/^# (fail|cancelled) [1-9]/m.test(text)) {
     console.log(`# ${name}: ${counts.join(' ')}`);
   } else {
     failed = true;

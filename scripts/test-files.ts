@@ -14,6 +14,8 @@ export const ROOT = new URL('..', import.meta.url).pathname;
  * its own process.
  */
 const RELEASE_INDEPENDENT = /^test\/(callers\/|cli\/(?!demo-|simulate-))/;
+/** A file-level hook (unindented `before(`, `afterEach(`...), which a shared process would apply to other files. */
+const TOP_LEVEL_HOOK = /^(before|after|beforeEach|afterEach)\(/m;
 /** A file that imports this helper measures the process's peak memory, so it needs a process of its own. */
 const MEASURES_MEMORY = /helpers\/responsiveness\.ts/;
 
@@ -49,7 +51,11 @@ export function e2eFiles(shard = 1, shards = 1): E2eFiles {
     .flatMap((folder) => testFiles(folder))
     .filter((file) => !RELEASE_INDEPENDENT.test(file))
     .sort();
-  const measuresMemory = new Set(files.filter((file) => MEASURES_MEMORY.test(readFileSync(join(ROOT, file), 'utf8'))));
+  const texts = new Map(files.map((file) => [file, readFileSync(join(ROOT, file), 'utf8')]));
+  const measuresMemory = new Set(files.filter((file) => MEASURES_MEMORY.test(texts.get(file)!)));
+  // In a shared process a file's top-level hook would run for every later file's tests: refused, loudly.
+  const hooked = files.filter((file) => !measuresMemory.has(file) && TOP_LEVEL_HOOK.test(texts.get(file)!));
+  if (hooked.length > 0) throw new Error(`top-level before/after hooks in end-to-end files that share a process: ${hooked.join(', ')}; use t.before/t.after inside the test`);
   return {
     shared: files.filter((file) => !measuresMemory.has(file)).filter((_file, index) => index % shards === shard - 1),
     alone: shard === 1 ? files.filter((file) => measuresMemory.has(file)) : [],
