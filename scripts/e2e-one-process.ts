@@ -33,13 +33,8 @@ process.on('exit', () => {
 });
 
 let memoryChild: ChildProcess | undefined;
-// A signal ends a process without 'exit' listeners: the memory-measuring files' process is told first.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    memoryChild?.kill(signal);
-    process.exit(130);
-  });
-}
+// A signal would end the process without its 'exit' listeners (which stop the memory-measuring files' process).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 const isolated = new Promise<number>((resolve) => {
   if (alone.length === 0) return resolve(0);
   const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...alone], { cwd: ROOT, stdio: 'inherit' });

@@ -3,6 +3,7 @@
 // says which and why: a process per file cost about 2 s of CPU each, most of the suite's time), the other files get
 // a process each under `node --test`. Both parts run at once; the per-file part reports as it goes, each
 // end-to-end shard is summed up at the end, its whole log printed when it failed or ran no test.
+// `--e2e-only`: the end-to-end shards alone (what `.ci/run` runs against each older release).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import { join } from 'node:path';
 import { e2eFiles, ROOT, testFiles } from './test-files.ts';
 
 const SHARDS = 2;
+const E2E_ONLY = process.argv.includes('--e2e-only');
+const RELEASE = process.env.WALLAROO_SIM_VERSION ?? 'the default release';
 
 const children = new Set<ChildProcess>();
 
@@ -25,11 +28,11 @@ function run(args: string[], env: NodeJS.ProcessEnv, output: 'inherit' | number)
 }
 
 const logs = mkdtempSync(join(tmpdir(), 'wallaroo-gateway-tests-'));
-// Interrupted (a signal to this process alone, not to its group): the children and the logs go with it.
+process.on('exit', () => rmSync(logs, { recursive: true, force: true }));
+// Interrupted (a signal to this process alone, not to its group): the children go with it.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     for (const child of children) child.kill(signal);
-    rmSync(logs, { recursive: true, force: true });
     process.exit(130);
   });
 }
@@ -40,12 +43,14 @@ const ownProcess = testFiles('test').filter((file) => !inE2e.has(file));
 const shards = Array.from({ length: SHARDS }, (_, i) => {
   const log = join(logs, `e2e-${i + 1}.log`);
   const env = { ...process.env, E2E_SHARD: `${i + 1}/${SHARDS}` };
-  return { name: `end-to-end shard ${i + 1}/${SHARDS}`, log, done: run(['--import', 'tsx', 'scripts/e2e-one-process.ts'], env, openSync(log, 'w')) };
+  return { name: `end-to-end shard ${i + 1}/${SHARDS} against ${RELEASE}`, log, done: run(['--import', 'tsx', 'scripts/e2e-one-process.ts'], env, openSync(log, 'w')) };
 });
-console.log(`# ${ownProcess.length} test files each in its own process (below); ${inE2e.size} end-to-end files in ${SHARDS} shards (summed up at the end)`);
-const perFile = await run(['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...ownProcess], process.env, 'inherit');
+let failed = false;
+if (!E2E_ONLY) {
+  console.log(`# ${ownProcess.length} test files each in its own process (below); ${inE2e.size} end-to-end files in ${SHARDS} shards (summed up at the end)`);
+  failed = (await run(['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...ownProcess], process.env, 'inherit')) !== 0;
+}
 
-let failed = perFile !== 0;
 for (const { name, log, done } of shards) {
   const code = await done;
   const text = readFileSync(log, 'utf8');
@@ -59,6 +64,5 @@ for (const { name, log, done } of shards) {
     console.log(`# ${name} FAILED (exit ${code}):\n${text}`);
   }
 }
-rmSync(logs, { recursive: true, force: true });
-console.log(failed ? '# npm test: FAILED' : '# npm test: every file passed');
+console.log(failed ? '# FAILED' : `# every ${E2E_ONLY ? 'end-to-end ' : ''}file passed`);
 process.exitCode = failed ? 1 : 0;
